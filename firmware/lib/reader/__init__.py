@@ -1,0 +1,3 @@
+"""partycard reader firmware."""
+
+VERSION = "0.1.0"

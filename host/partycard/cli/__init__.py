@@ -1,0 +1,52 @@
+"""Command-line shell of partycard: argument parsing and exit codes only, no logic.
+
+Each sub-command lives in its own module in this package and exposes
+``register(subparsers) -> None``; the module's parser sets ``func`` to a callable that takes the
+parsed arguments and returns the process exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from partycard import __version__
+from partycard.errors import PartycardError
+
+# Sub-command modules, in the order ``partycard --help`` lists them.
+COMMANDS: tuple[str, ...] = ("sim",)
+
+log = logging.getLogger("partycard")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="partycard",
+        description="Reader link, chip reading, verification and forwarding for the party card.",
+    )
+    parser.add_argument("--version", action="version", version=f"partycard {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: wire traffic)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"partycard.cli.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``partycard`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        code: int = args.func(args)
+    except PartycardError as exc:
+        print(f"partycard: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
