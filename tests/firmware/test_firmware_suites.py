@@ -31,7 +31,8 @@ def test_firmware_module_on_micropython(module: str) -> None:
     env = dict(os.environ, MICROPYPATH=f"{TESTS_FW}:{FIRMWARE_LIB}:.frozen")
     proc = _run([exe, "-X", "heapsize=64k", str(TESTS_FW / "fwrun.py"), module], env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert " 0 failed" in proc.stdout and "0 passed" not in proc.stdout.splitlines()[-1][:8]
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.endswith(" 0 failed") and not last.startswith("0 passed"), last
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -10,14 +10,18 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import pkgutil
 import sys
 from collections.abc import Sequence
 
 from partycard import __version__
 from partycard.errors import PartycardError
 
-# Sub-command modules, in the order ``partycard --help`` lists them.
-COMMANDS: tuple[str, ...] = ("sim",)
+
+
+def _command_modules() -> list[str]:
+    """Every sub-command module of this package (each defines ``register``), sorted by name."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 
 log = logging.getLogger("partycard")
 
@@ -31,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"partycard {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: wire traffic)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
+    for name in _command_modules():
         importlib.import_module(f"partycard.cli.{name}").register(sub)
     return parser
 
