@@ -40,8 +40,9 @@ def _host(codes: dict[str, Any]) -> str:
         ("ErrorCode", "error", "Reader error codes by range (SPEC.md §5)."),
     ):
         lines += ["", "", f"class {cls}(IntEnum):", f'    """{doc}"""', ""]
-        lines += [f"    {k} = 0x{v:02X}" if table == "error" else f"    {k} = {v}" for k, v in codes[table].items()]
-    lines += ["", "", "class Op:", '    """Operation and event names as sent on the wire (SPEC.md §4)."""', ""]
+        fmt = "    {k} = 0x{v:02X}" if table == "error" else "    {k} = {v}"
+        lines += [fmt.format(k=k, v=v) for k, v in codes[table].items()]
+    lines += ["", "", "class Op:", '    """Operation and event names on the wire (SPEC.md §4)."""', ""]
     lines += [f'    {k}: Final = "{v}"' for k, v in codes["op"].items()]
     return "\n".join(lines) + "\n"
 

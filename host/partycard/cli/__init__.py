@@ -18,7 +18,6 @@ from partycard import __version__
 from partycard.errors import PartycardError
 
 
-
 def _command_modules() -> list[str]:
     """Every sub-command module of this package (each defines ``register``), sorted by name."""
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
@@ -33,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Reader link, chip reading, verification and forwarding for the party card.",
     )
     parser.add_argument("--version", action="version", version=f"partycard {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: wire traffic)")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv: wire traffic)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in _command_modules():
         importlib.import_module(f"partycard.cli.{name}").register(sub)

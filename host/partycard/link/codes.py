@@ -66,7 +66,7 @@ class ErrorCode(IntEnum):
 
 
 class Op:
-    """Operation and event names as sent on the wire (SPEC.md §4)."""
+    """Operation and event names on the wire (SPEC.md §4)."""
 
     HELLO: Final = "hello"
     PING: Final = "ping"
