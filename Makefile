@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(VENV)/bin/python -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check host tests protocol/tools firmware
+	$(VENV)/bin/ruff check host tests protocol/tools hardware/tools firmware
 	$(VENV)/bin/mypy
 
 clean:

@@ -15,7 +15,7 @@ def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_clean() -> None:
-    proc = _run(str(BIN / "ruff"), "check", "host", "tests", "protocol/tools", "firmware")
+    proc = _run(str(BIN / "ruff"), "check", "host", "tests", "protocol/tools", "hardware/tools", "firmware")
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
