@@ -151,5 +151,20 @@ class OutboxError(PartycardError):
     """The outbox database is unusable (not durable, full, corrupt). Raised by forward."""
 
 
+class RecordInvalid(PartycardError):
+    """A result record (or the verdict it is built from) breaks the result-record schema.
+
+    ``errors`` lists one ``"<json path>: <message>"`` line per violation. Raised by forward.
+    """
+
+    def __init__(self, message: str, errors: list[str] | None = None) -> None:
+        self.errors = list(errors or [])
+        super().__init__(message + ("".join(f"\n  {e}" for e in self.errors[:5]) if self.errors else ""))
+
+
 class ConfigError(PartycardError):
     """Invalid configuration or command-line input."""
+
+
+class DenylistError(ConfigError):
+    """A card-status denylist is unreadable or breaks docs/denylist-format.md. Raised by verify."""

@@ -1,0 +1,216 @@
+"""Verify layer: orchestration of all checks into a Verdict; must not read cards, files or log PII.
+
+Must not read the card, load files or log personal data; callers pass the files read, the trust
+store, the policy, the card status list and what the reading side did (AA exchange, CA outcome).
+Each check is independent and reports passed / failed(reason) / not_performed(reason), so one
+failure never hides another (ICAO 9303-11 §5.1 passive authentication; §6.1 AA; §6.2 CA).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from asn1crypto import cms, x509
+
+from partycard.errors import CertificateInvalid, VerificationError
+from partycard.verify import policy as P
+from partycard.verify.aa import AAExchange, verify_active_authentication
+from partycard.verify.certs import check_ds_certificate, organisation
+from partycard.verify.denylist import Denylist
+from partycard.verify.sod import (
+    SecurityObject,
+    check_groups,
+    group_number,
+    read_security_object_unverified,
+    verify_sod,
+)
+from partycard.verify.trust import TrustStore
+from partycard.verify.verdict import Check, Verdict, decide
+
+SOD_FILE = "EF.SOD"
+
+
+@dataclass(frozen=True)
+class _PA:
+    """Passive-authentication facts later checks depend on."""
+
+    sod: SecurityObject | None
+    covered: frozenset[int]  # groups whose hash matched a SOD whose signature verified
+
+
+def _lookup(trust: TrustStore):  # type: ignore[no-untyped-def]
+    def find(sid: cms.SignerIdentifier) -> x509.Certificate | None:
+        if sid.name == "issuer_and_serial_number":
+            return trust.find_by_issuer_serial(sid.chosen["issuer"], sid.chosen["serial_number"].native)
+        return trust.find_by_key_id(sid.chosen.native)
+
+    return find
+
+
+def _passive(files: Mapping[str, bytes], trust: TrustStore, policy: P.Policy) -> tuple[_PA, list[Check]]:
+    groups = {n: data for name, data in files.items() if (n := group_number(name)) is not None}
+    raw = files.get(SOD_FILE)
+    if raw is None:
+        return _PA(None, frozenset()), [
+            Check.failed(P.SOD_SIGNATURE, "sod.missing", "EF.SOD was not read"),
+            Check.skipped(P.DG_HASHES, "sod.unavailable"),
+        ]
+    sod: SecurityObject | None = None
+    try:
+        sod = verify_sod(raw, algorithms=policy.algorithms, lookup=_lookup(trust))
+        sig_check = Check.passed(P.SOD_SIGNATURE, f"{sod.signed.scheme.describe()}")
+        table: tuple[str, dict[int, bytes]] | None = (sod.hash_algorithm, dict(sod.hashes))
+    except VerificationError as exc:
+        sig_check = Check.failed(P.SOD_SIGNATURE, exc.reason, str(exc))
+        table = read_security_object_unverified(raw)
+    if table is None:
+        return _PA(None, frozenset()), [sig_check, Check.skipped(P.DG_HASHES, "sod.unavailable")]
+    algo, hashes = table
+    try:
+        policy.algorithms.check_hash(algo, "dg_hash")
+    except VerificationError as exc:
+        return _PA(sod, frozenset()), [sig_check, Check.failed(P.DG_HASHES, exc.reason, str(exc))]
+    result = check_groups(algo, hashes, groups, policy.required_groups)  # type: ignore[arg-type]
+    dg_check = (
+        Check.passed(P.DG_HASHES, result.detail)
+        if result.reason is None
+        else Check.failed(P.DG_HASHES, result.reason, result.detail)
+    )
+    covered = result.matched if sod is not None else frozenset()
+    return _PA(sod, covered), [sig_check, dg_check]
+
+
+def _chain(sod: SecurityObject | None, trust: TrustStore, policy: P.Policy, at: datetime) -> list[Check]:
+    if sod is None:
+        return [
+            Check.skipped(P.DS_PATH, "sod.unavailable"),
+            Check.skipped(P.DS_REVOCATION, "sod.unavailable"),
+        ]
+    ds = sod.signed.signer
+    extra = [c for c in sod.signed.certificates if c is not ds]
+    try:
+        check_ds_certificate(ds, at=at, algorithms=policy.algorithms)
+        trust.validate(ds, at=at, algorithms=policy.algorithms, revocation="off", extra=extra)
+        path = Check.passed(P.DS_PATH)
+    except CertificateInvalid as exc:
+        return [
+            Check.failed(P.DS_PATH, exc.reason, str(exc)),
+            Check.skipped(P.DS_REVOCATION, "ds.path_failed"),
+        ]
+    if not trust.crls_from(ds.issuer):
+        if policy.crl_required:
+            return [path, Check.failed(P.DS_REVOCATION, "crl.missing", "no CRL from the DS issuer")]
+        return [path, Check.skipped(P.DS_REVOCATION, "crl.missing", "no CRL from the DS issuer")]
+    try:
+        trust.validate(ds, at=at, algorithms=policy.algorithms, revocation="require", extra=extra)
+    except CertificateInvalid as exc:
+        return [path, Check.failed(P.DS_REVOCATION, exc.reason, str(exc))]
+    return [path, Check.passed(P.DS_REVOCATION)]
+
+
+def _aa_precondition(
+    dg15: bytes | None, exchange: AAExchange | None, expected_challenge: bytes | None
+) -> Check | None:
+    """The AA outcome when the response cannot or must not be verified; None to go on."""
+    if exchange is None:
+        if dg15 is None:
+            return Check.skipped(P.CHIP_AA, "aa.not_supported_by_card")
+        return Check.skipped(P.CHIP_AA, "aa.not_run", "the card has DG15 but no AA response was given")
+    if dg15 is None:
+        return Check.failed(P.CHIP_AA, "aa.key_missing", "AA response without DG15")
+    if expected_challenge is not None and not hmac.compare_digest(expected_challenge, exchange.challenge):
+        # The response answers some other challenge than the one this verifier issued: a replay.
+        return Check.failed(P.CHIP_AA, "aa.challenge_mismatch", "response is for another challenge")
+    return None
+
+
+def _aa(
+    files: Mapping[str, bytes],
+    pa: _PA,
+    exchange: AAExchange | None,
+    policy: P.Policy,
+    expected_challenge: bytes | None,
+) -> Check:
+    dg15 = files.get("DG15")
+    early = _aa_precondition(dg15, exchange, expected_challenge)
+    if early is not None or exchange is None or dg15 is None:
+        return early or Check.skipped(P.CHIP_AA, "aa.not_run")
+    try:
+        result = verify_active_authentication(
+            dg15, exchange, algorithms=policy.algorithms, dg14=files.get("DG14")
+        )
+    except VerificationError as exc:
+        return Check.failed(P.CHIP_AA, exc.reason, str(exc))
+    if 15 not in pa.covered:
+        # The signature is right, but nothing ties the key to the issuer: proves nothing about cloning.
+        return Check.failed(
+            P.CHIP_AA,
+            "aa.key_unauthenticated",
+            f"{result.mechanism} verified; DG15 not covered by a valid SOD",
+        )
+    origin = "supplied with the read" if expected_challenge is None else "issued by this verifier"
+    return Check.passed(P.CHIP_AA, f"{result.mechanism}; challenge {origin}")
+
+
+def _ca(files: Mapping[str, bytes], pa: _PA, ca_ran: bool | None) -> Check:
+    if ca_ran is None:
+        if "DG14" in files:
+            return Check.skipped(P.CHIP_CA, "ca.not_run")
+        return Check.skipped(P.CHIP_CA, "ca.not_supported_by_card")
+    if not ca_ran:
+        return Check.failed(P.CHIP_CA, "ca.failed", "Chip Authentication was attempted and failed")
+    if 14 not in pa.covered:
+        return Check.failed(P.CHIP_CA, "ca.key_unauthenticated", "DG14 not covered by a valid SOD")
+    return Check.passed(P.CHIP_CA, "CA completed with the DG14 key")
+
+
+def _status(denylist: Denylist | None, card_number: str | None, policy: P.Policy, at: datetime) -> Check:
+    if denylist is None:
+        return Check.skipped(P.CARD_STATUS, "status.no_list")
+    if not card_number:
+        return Check.skipped(P.CARD_STATUS, "status.no_card_number")
+    entry = denylist.lookup(card_number)
+    if entry is not None:
+        return Check.failed(
+            P.CARD_STATUS, f"status.{entry.reason}", f"listed since {entry.since or 'unknown'}"
+        )
+    if policy.denylist_max_age is not None and at - denylist.generated_at > policy.denylist_max_age:
+        return Check.skipped(
+            P.CARD_STATUS, "status.list_stale", f"list generated {denylist.generated_at:%Y-%m-%d %H:%M}Z"
+        )
+    return Check.passed(P.CARD_STATUS, f"not listed (list of {denylist.generated_at:%Y-%m-%d %H:%M}Z)")
+
+
+def verify_document(
+    files: Mapping[str, bytes],
+    trust: TrustStore,
+    *,
+    policy: P.Policy,
+    denylist: Denylist | None,
+    card_number: str | None,
+    aa: AAExchange | None,
+    ca_ran: bool | None,
+    at: datetime,
+    expected_challenge: bytes | None = None,
+) -> Verdict:
+    """Verify one read card. ``files``: "EF.SOD", "DG1".."DG16" (others ignored) as read from the chip.
+    ``at`` must be timezone-aware; it is the validation time for certificates, CRLs and the denylist.
+
+    AA freshness: the reading side generates the challenge for each read and passes it in ``aa``.
+    When the challenge was issued elsewhere (a backend re-verifying a forwarded read, an offline
+    dump), pass the issued nonce as ``expected_challenge`` so a response replayed from an earlier
+    read is refused (``aa.challenge_mismatch``)."""
+    if at.tzinfo is None:
+        raise VerificationError("input.naive_time", "validation time needs a timezone")
+    pa, checks = _passive(files, trust, policy)
+    checks += _chain(pa.sod, trust, policy, at)
+    checks += [
+        _aa(files, pa, aa, policy, expected_challenge),
+        _ca(files, pa, ca_ran),
+        _status(denylist, card_number, policy, at),
+    ]
+    issuer = organisation(pa.sod.signed.signer) if pa.sod is not None else None
+    return Verdict(decide(checks, policy), tuple(checks), policy.version, issuer, card_number)
