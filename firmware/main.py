@@ -1,0 +1,3 @@
+from reader.app import run
+
+run()
