@@ -1,0 +1,312 @@
+"""Card layer, service: card.* and apdu ops, presence events. Never builds PN532 frames.
+
+Owns the card state (none / active / released-and-waiting-for-the-field-to-empty) and the idle
+poller; validates request bodies with ``reader.link.schema``; reports faults as ReaderFault
+subclasses. It never builds PN532 frames and never writes to the link except through ``ctx``.
+"""
+
+from micropython import const
+
+from reader import clock
+from reader.errors import (
+    APDUTooLarge,
+    BadArgument,
+    Cancelled,
+    NoCardFault,
+    NoFrontend,
+    NotActiveFault,
+    ReaderFault,
+)
+from reader.link import codes
+
+_POLL_MS = const(200)  # idle activation attempts while no card is active
+_PRESENCE_MS = const(250)  # idle presence checks while a card is active
+_RETRY_UP_MS = const(2000)  # idle re-initialisation attempts while the PN532 is down
+_WAIT_SLICE_MS = const(20)
+_BATCH_BUDGET = const(1900)  # response bytes a batch may collect: MAX_PAYLOAD minus envelope room
+_RESP_RESERVE = const(262)  # the largest short response (256 + SW) plus CBOR header room
+
+
+def _now():
+    return clock.ticks_ms()
+
+
+def _sw(resp):
+    n = len(resp)
+    return (resp[n - 2] << 8) | resp[n - 1]
+
+
+class CardService:
+    """``svc = CardService(board)``; ``svc.install(app)`` registers the ops and the idle hook.
+
+    The board gives the front-end either as ``board.pn532_bus()`` (an I2C/SPI/HSU bus object) or
+    as ``board.open_pn532()`` (a byte stream for the HSU bus).
+    """
+
+    def __init__(self, board, bus=None, dev=None):
+        self.board = board
+        self._bus = bus
+        self.dev = dev
+        self.rf = None
+        self.card = None
+        self.await_empty = False  # after card.release: no card.present until the field empties
+        self._released_uid = None
+        self._next_up = 0
+        self._next_poll = 0
+        self._up = False
+
+    # --- wiring ------------------------------------------------------------------------
+
+    def _build(self):
+        from reader.card.iso14443 import Iso14443
+        from reader.pn532.device import PN532
+
+        if self.dev is None:
+            bus = self._bus
+            if bus is None:
+                make = getattr(self.board, "pn532_bus", None)
+                if make is not None:
+                    bus = make()
+                else:
+                    from reader.pn532.bus_hsu import HsuBus
+
+                    try:
+                        stream = self.board.open_pn532()
+                    except OSError as exc:
+                        raise NoFrontend(f"PN532 port did not open: {exc}") from None
+                    if stream is None:
+                        raise NoFrontend("board has no PN532")
+                    bus = HsuBus(
+                        stream,
+                        getattr(self.board, "pn532_baud", 115200),
+                        ack_slack_ms=getattr(self.board, "pn532_ack_slack_ms", 0),
+                    )
+                self._bus = bus
+            self.dev = PN532(bus, baud=getattr(self.board, "pn532_fast_baud", None))
+        if self.rf is None:
+            self.rf = Iso14443(self.dev)
+
+    def install(self, app):
+        app.register(codes.OP_CARD_WAIT, self.op_wait)
+        app.register(codes.OP_APDU, self.op_apdu)
+        app.register(codes.OP_APDU_BATCH, self.op_batch)
+        app.register(codes.OP_CARD_RELEASE, self.op_release)
+        app.add_idle(self.idle)
+        try:
+            self.start()
+        except NoFrontend:
+            pass  # retried from idle; hello reports frontend null meanwhile
+
+    def start(self):
+        self._build()
+        self._up = False
+        self.card = None
+        self._next_up = clock.ticks_add(_now(), _RETRY_UP_MS)
+        self.dev.begin()
+        self._up = True
+
+    def frontend_name(self):
+        if not self._up or self.dev is None:
+            return None
+        return self.dev.name()
+
+    def _ensure_up(self):
+        if not self._up:
+            self.start()
+
+    # --- state changes -----------------------------------------------------------------
+
+    def _activated(self, ctx, card):
+        self.card = card
+        self.await_empty = False
+        if ctx is not None:
+            ctx.emit(codes.OP_EV_CARD_PRESENT, card.info())
+
+    def _lost(self, ctx):
+        """The active card is gone (or its state unknown): card.removed, back to polling."""
+        card = self.card
+        self.card = None
+        if card is not None and ctx is not None:
+            ctx.emit(codes.OP_EV_CARD_REMOVED, {"uid": card.target.uid})
+
+    def _fault(self, ctx, exc):
+        """Bookkeeping after a fault during a card operation; the caller re-raises."""
+        # An aborted or failed exchange leaves the ISO-DEP block state unknown: treat the card
+        # as gone; the idle poller re-activates it if it is still there.
+        if not isinstance(exc, (APDUTooLarge, NotActiveFault, BadArgument)):
+            self._lost(ctx)
+        if self.dev is not None:
+            try:
+                if self.dev.maybe_reinit():
+                    self._lost(ctx)
+            except NoFrontend:
+                self._up = False
+                self._lost(ctx)
+
+    def _with_keepalive(self, ctx):
+        if self.dev is not None:
+            self.dev.chip.keepalive = ctx.keepalive if ctx is not None else None
+
+    # --- operations (logic below the schema layer) ---------------------------------------
+
+    def wait_card(self, ctx, timeout_ms):
+        """Return the active card's info, or poll until one comes; NoCardFault after timeout."""
+        self._ensure_up()
+        if self.card is not None:
+            return self.card.info()
+        deadline = clock.ticks_add(_now(), timeout_ms)
+        self._with_keepalive(ctx)
+        try:
+            while True:
+                try:
+                    card = self.rf.poll()
+                except Cancelled:
+                    raise
+                except ReaderFault as exc:
+                    self._fault(ctx, exc)
+                    if not self._up:
+                        raise NoFrontend("PN532 lost: " + exc.message) from None
+                    card = None
+                if card is not None:
+                    self._activated(ctx, card)
+                    return card.info()
+                left = clock.ticks_diff(deadline, _now())
+                if left <= 0:
+                    raise NoCardFault(f"no card within {timeout_ms} ms")
+                if ctx is not None:
+                    ctx.keepalive(min(_WAIT_SLICE_MS, left))
+                else:
+                    clock.sleep_ms(min(_WAIT_SLICE_MS, left))
+        finally:
+            self._with_keepalive(None)
+
+    def _active(self):
+        self._ensure_up()
+        if self.card is None:
+            raise NotActiveFault("no card is active")
+        return self.card
+
+    def transmit(self, ctx, apdu):
+        """One APDU; returns the response as new bytes."""
+        card = self._active()
+        self._with_keepalive(ctx)
+        try:
+            return bytes(self.rf.transceive(card, apdu))
+        except APDUTooLarge:
+            raise
+        except ReaderFault as exc:
+            self._fault(ctx, exc)
+            raise
+        finally:
+            self._with_keepalive(None)
+
+    def transmit_batch(self, ctx, apdus, cont):
+        """APDUs back to back; stops after the first SW not in ``cont``, or before an APDU
+        whose response might not fit the reply (the host sees fewer responses and resends the
+        rest). A fault mid-batch is raised with ``index``: earlier responses are not delivered."""
+        card = self._active()
+        for i in range(len(apdus)):
+            if len(apdus[i]) > codes.MAX_APDU:
+                raise APDUTooLarge(f"APDU {i} exceeds {codes.MAX_APDU} bytes", {"index": i})
+        out = []
+        used = 0
+        self._with_keepalive(ctx)
+        try:
+            for i in range(len(apdus)):
+                if i and used + _RESP_RESERVE > _BATCH_BUDGET:
+                    break
+                try:
+                    resp = bytes(self.rf.transceive(card, apdus[i]))
+                except ReaderFault as exc:
+                    if not isinstance(exc, APDUTooLarge):
+                        self._fault(ctx, exc)
+                    d = exc.detail if exc.detail else {}
+                    d["index"] = i
+                    exc.detail = d
+                    raise
+                out.append(resp)
+                used += len(resp) + 3
+                if _sw(resp) not in cont:
+                    break
+                if ctx is not None:
+                    ctx.keepalive()
+        finally:
+            self._with_keepalive(None)
+        return out
+
+    def release(self, ctx):
+        card = self._active()
+        self.card = None
+        self.await_empty = True
+        self._released_uid = card.target.uid
+        try:
+            self.rf.release(card)
+        except ReaderFault as exc:
+            self._fault(ctx, exc)
+            raise
+
+    def idle(self, ctx):
+        """Presence polling between requests: card.present / card.removed events."""
+        now = _now()
+        if not self._up:
+            if clock.ticks_diff(now, self._next_up) < 0:
+                return
+            try:
+                self.start()
+            except NoFrontend:
+                return
+        if clock.ticks_diff(now, self._next_poll) < 0:
+            return
+        try:
+            if self.card is not None:
+                self._next_poll = clock.ticks_add(now, _PRESENCE_MS)
+                if not self.rf.present(self.card):
+                    self._lost(ctx)
+                return
+            self._next_poll = clock.ticks_add(now, _POLL_MS)
+            card = self.rf.poll()
+            if card is None:
+                if self.await_empty and ctx is not None:
+                    # The released card has left: close its present/removed pair.
+                    ctx.emit(codes.OP_EV_CARD_REMOVED, {"uid": self._released_uid})
+                self.await_empty = False
+            elif self.await_empty:
+                self.rf.release(card)  # the released card is still there: stay quiet
+            else:
+                self._activated(ctx, card)
+        except ReaderFault as exc:
+            self._fault(ctx, exc)
+
+    # --- op handlers ---------------------------------------------------------------------
+
+    def op_wait(self, ctx, body):
+        from reader.link.schema import check_keys, get_uint
+
+        check_keys(body, ("timeout_ms",))
+        return self.wait_card(ctx, get_uint(body, "timeout_ms", hi=600000))
+
+    def op_apdu(self, ctx, body):
+        from reader.link.schema import check_keys, get_bstr
+
+        check_keys(body, ("apdu",))
+        apdu = get_bstr(body, "apdu")
+        if len(apdu) > codes.MAX_APDU:
+            raise APDUTooLarge(f"command APDU exceeds {codes.MAX_APDU} bytes", {"limit": codes.MAX_APDU})
+        return {"response": self.transmit(ctx, apdu)}
+
+    def op_batch(self, ctx, body):
+        from reader.link.schema import check_keys, get_list
+
+        check_keys(body, ("apdus", "continue"))
+        apdus = get_list(body, "apdus", "bstr", max_items=codes.MAX_BATCH, min_items=1)
+        cont = get_list(body, "continue", "uint", default=None)
+        if cont is None:
+            cont = (0x9000,)
+        return {"responses": self.transmit_batch(ctx, apdus, cont)}
+
+    def op_release(self, ctx, body):
+        from reader.link.schema import check_keys
+
+        check_keys(body, ())
+        self.release(ctx)
+        return {}
