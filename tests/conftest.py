@@ -27,3 +27,15 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def vectors_dir() -> Path:
     return VECTORS
+
+
+_OPT_IN = ("fuzz", "soak")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Long fuzz and soak runs are opt-in: they run only when ``-m`` names their marker."""
+    selected = config.getoption("markexpr") or ""
+    for item in items:
+        for marker in _OPT_IN:
+            if item.get_closest_marker(marker) and marker not in selected:
+                item.add_marker(pytest.mark.skip(reason=f"long {marker} run: opt in with -m {marker}"))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import keys as akeys
-from test_card_terminal import VECTORS, Terminal, h, tlv_items
+from .test_card_terminal import VECTORS, Terminal, h, tlv_items
 
 from partycard.errors import ParseError
 from partycard.issue import CardImage, issue_from_dump

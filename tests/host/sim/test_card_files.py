@@ -7,7 +7,7 @@ real chips (Le caps, end-of-file statuses, SELECT with Le, CCCD's MF quirk).
 from __future__ import annotations
 
 import pytest
-from test_card_terminal import WORKED, Terminal, h
+from .test_card_terminal import WORKED, Terminal, h
 
 from partycard.issue.image import CardImage
 from partycard.sim.card import CardQuirks, VirtualCard

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_card_terminal import WORKED, Terminal, h
+from .test_card_terminal import WORKED, Terminal, h
 
 from partycard.issue.image import CardImage
 from partycard.sim.card import VirtualCard

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_card_terminal import VECTORS
+from .test_card_terminal import VECTORS
 
 from partycard.card.bac import MRZKey
 from partycard.card.channel import DirectChannel

@@ -16,7 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from test_card_terminal import CardSaid, Terminal, h, tlv_items
+from .test_card_terminal import CardSaid, Terminal, h, tlv_items
 
 from partycard.issue import CardImage, PKIPaths, clone_card, init_pki, issue_card
 from partycard.issue.image import FILE_IDS

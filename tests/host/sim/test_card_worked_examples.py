@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from test_card_terminal import WORKED, h
+from .test_card_terminal import WORKED, h
 
 from partycard.issue.image import CardImage
 from partycard.issue.keys import RsaKey
