@@ -20,7 +20,7 @@ from partycard.card.lds.securityinfos import (
 )
 from partycard.card.session import CardSession
 from partycard.card.sm import KDF_ENC, KDF_MAC, Cipher, SecureMessaging, kdf
-from partycard.errors import AccessControlError, ParseError
+from partycard.errors import AccessControlError, ParseError, SecureMessagingError
 
 CA_ECDH = ID_CA + ".2"
 _CIPHERS = {"1": Cipher.DES3, "2": Cipher.AES128, "3": Cipher.AES192, "4": Cipher.AES256}
@@ -40,11 +40,16 @@ _NAMED = {
 
 @dataclass(frozen=True)
 class CAOutcome:
+    """What Chip Authentication did. ``ran``: the chip proved its DG14 key. ``failed``: CA was
+    attempted and the chip did not prove the key (refused it, or could not speak under the new
+    keys) — evidence of a cloned chip. Neither: CA was not possible (no DG14, unsupported suite)."""
+
     ran: bool
     oid: str | None
     error: str | None = None
     key_id: int | None = None
     curve: str | None = None
+    failed: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,23 @@ def perform_ca(session: CardSession, infos: SecurityInfos) -> CAOutcome:
     if r.sw != 0x9000:
         # The card answered under the old keys; the session is still usable for reading.
         why = f"card refused CA at {step}: SW {r.sw:04X}"
-        return CAOutcome(False, info.protocol, why, info.key_id, chip.curve)
+        return CAOutcome(False, info.protocol, why, info.key_id, chip.curve, failed=True)
     shared = curve.x_bytes(curve.mul(sk, chip_pk))
     session.start_sm(SecureMessaging(cipher, kdf(shared, KDF_ENC, cipher), kdf(shared, KDF_MAC, cipher), 0))
-    return CAOutcome(True, info.protocol, None, info.key_id, chip.curve)
+    return _confirm(session, info, chip)
+
+
+def _confirm(session: CardSession, info: ChipAuthenticationInfo, chip: ChipKey) -> CAOutcome:
+    """Prove the new keys at once: CA v1 authenticates the chip only implicitly (ICAO 9303-11
+    §6.2), as a chip without the private key cannot derive them. A harmless SELECT of EF.COM makes a
+    failed proof show as such instead of surfacing later as a broken read."""
+    try:
+        confirm = session.send(CommandAPDU(0x00, 0xA4, 0x02, 0x0C, b"\x01\x1e"))
+    except SecureMessagingError as e:
+        why = f"the chip did not prove its Chip Authentication key: {e}"
+    else:
+        if confirm.authenticated:
+            return CAOutcome(True, info.protocol, None, info.key_id, chip.curve)
+        why = f"the chip answered SW {confirm.sw:04X} without secure messaging under the CA keys"
+    session.sm = None
+    return CAOutcome(False, info.protocol, why, info.key_id, chip.curve, failed=True)

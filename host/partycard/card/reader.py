@@ -77,9 +77,13 @@ def _pick_pace(infos: SecurityInfos) -> tuple[PACEInfo | None, list[str]]:
 
 
 def _access(
-    session: CardSession, reader: FileReader, can: str | None, mrz: MRZKey | None
+    session: CardSession,
+    reader: FileReader,
+    can: str | None,
+    mrz: MRZKey | None,
+    card_access: tuple[bytes | None, str] | None = None,
 ) -> tuple[str, str, PACEParams | None, bytes | None]:
-    raw, status = _read_card_access(reader)
+    raw, status = card_access if card_access is not None else _read_card_access(reader)
     infos: SecurityInfos | None = None
     if raw is not None:
         try:
@@ -167,6 +171,11 @@ def read_document(
     # DG14 and DG15 are looked for even when EF.COM (which no signature covers) omits them, so a
     # doctored EF.COM cannot switch Chip or Active Authentication off.
     ca = _chip_authentication(session, reader, "DG14" in present, out, progress)
+    if ca is not None and ca.failed and session.sm is None:
+        # The failed proof ended secure messaging. Open the card again with the same credentials to
+        # read the rest: the verdict judges the failed CA, the reader only reports it.
+        log.warning("chip authentication failed; opening the card again to finish the read")
+        _access(session, reader, can, mrz, card_access=(card_access, "present"))
     order = sorted(set(wanted) - set(out), key=lambda n: FILES[n][0])
     if aa_challenge is not None and "DG15" not in order:
         order.append("DG15")

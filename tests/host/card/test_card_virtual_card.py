@@ -154,3 +154,29 @@ def test_card_removed_mid_read(pki: Path, member: dict[str, Any]) -> None:
     _, ch = _serve(image, faults=sim_card.CardFaults(tear_at_apdu=30))
     with pytest.raises(CardRemoved):
         read_document(ch, can=CAN)
+
+
+def test_cloned_chip_fails_chip_authentication_and_the_read_still_completes(
+    pki: Path, member: dict[str, Any]
+) -> None:
+    from partycard.issue import clone_card
+
+    genuine = _issue(pki, member)
+    _card, channel = _serve(clone_card(genuine))
+    read = read_document(channel, can=genuine.can, aa_challenge=b"\x11" * 8)
+    # CA v1 proves the chip only implicitly: the clone cannot derive the session keys, and the
+    # reader must say so rather than fail the read (ICAO 9303-11 §6.2).
+    assert read.ca is not None and read.ca.failed and not read.ca.ran
+    assert "did not prove" in (read.ca.error or "")
+    # The card was opened again: every file came back whole, and AA ran (with the clone's key).
+    _g_card, g_channel = _serve(genuine)
+    reference = read_document(g_channel, can=genuine.can)
+    assert read.files == reference.files
+    assert read.aa is not None and read.aa.challenge == b"\x11" * 8
+
+
+def test_genuine_chip_proves_chip_authentication(pki: Path, member: dict[str, Any]) -> None:
+    image = _issue(pki, member)
+    _card, channel = _serve(image)
+    read = read_document(channel, can=image.can)
+    assert read.ca is not None and read.ca.ran and not read.ca.failed and read.ca.error is None
