@@ -1,0 +1,43 @@
+"""``partycard deploy``: copy the firmware to a board with mpremote, reset it, check it with hello."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from partycard import deploy
+
+
+def register(sub: Any) -> None:
+    """Add the ``deploy`` sub-command."""
+    p: argparse.ArgumentParser = sub.add_parser(
+        "deploy", help="copy the firmware to an ESP32 board and check it answers"
+    )
+    p.add_argument("--port", required=True, help="serial port of the board, e.g. /dev/ttyUSB0")
+    p.add_argument("--board", default="esp32-devkitc", choices=deploy.boards(), help="pin map to install")
+    p.add_argument("--serial", help="reader serial number to store in the board's config.json")
+    p.add_argument("--mpy", action="store_true", help="compile to .mpy with mpy-cross (less RAM)")
+    p.add_argument("--dry-run", action="store_true", help="stage the files and print the commands only")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Stage, copy, reset and check."""
+    with tempfile.TemporaryDirectory(prefix="partycard-deploy-") as tmp:
+        plan = deploy.plan(
+            args.port, board=args.board, serial=args.serial, compile_mpy=args.mpy, stage_dir=Path(tmp)
+        )
+        print(f"staged {len(plan.files)} files for {plan.board} ({'mpy' if plan.compiled else 'py'})")
+        for cmd in plan.commands:
+            print("$", " ".join(cmd))
+        if args.dry_run:
+            return 0
+        deploy.execute(plan)
+    from partycard.link.client import open_reader
+
+    with open_reader(args.port, timeout_s=10.0) as reader:
+        info = reader.hello()
+    print(f"reader {info.serial}: firmware {info.firmware}, board {info.board}, front-end {info.frontend}")
+    return 0

@@ -1,0 +1,1 @@
+"""partycard.kiosk: the tap loop a party office runs (wait, read, verify, record, signal)."""

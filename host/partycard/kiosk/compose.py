@@ -1,0 +1,153 @@
+"""Kiosk composition: builds the verifier and the recorder the tap loop uses from configuration.
+
+It holds no verification or storage logic: ``verify.verify_document`` judges, ``forward`` stores and
+delivers. What it adds is the choice of policy per document, the member summary, and reloading the
+denylist when its file is replaced (the file is swapped atomically, so a changed mtime means a whole
+new list).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from partycard.card.lds.dg1 import parse_dg1
+from partycard.card.lds.dg13 import parse_dg13
+from partycard.card.reader import DocumentRead
+from partycard.errors import ParseError
+from partycard.forward.outbox import Outbox
+from partycard.forward.record import build_record
+from partycard.forward.sender import Sender
+from partycard.verify import (
+    ICAO_2025,
+    PARTY_2025,
+    AAExchange,
+    Denylist,
+    TrustStore,
+    load_denylist,
+    verify_document,
+)
+
+log = logging.getLogger(__name__)
+
+
+def member_summary(files: dict[str, bytes]) -> dict[str, str]:
+    """Display and record fields: from DG13 for a party card, else from DG1's MRZ.
+
+    A group that does not parse is left out of the summary; whether it is genuine is the verdict's
+    business (a tampered group fails ``dg.hashes`` there), not this function's.
+    """
+    summary: dict[str, str] = {}
+    if "DG13" in files:
+        try:
+            rec = parse_dg13(files["DG13"])
+        except ParseError as exc:
+            log.warning("DG13 does not parse: %s", exc)
+        else:
+            summary.update({
+                "Document": "party membership card",
+                "Name": rec.full_name,
+                "Card number": rec.card_number,
+                "Member id": rec.member_id,
+                "Organisation": rec.party_organisation,
+            })
+            return summary
+    if "DG1" in files:
+        try:
+            dg1 = parse_dg1(files["DG1"])
+        except ParseError as exc:
+            log.warning("DG1 does not parse: %s", exc)
+        else:
+            summary.update({
+                "Document": f"ICAO 9303 document ({dg1.document_type})",
+                "Name": f"{dg1.secondary_identifier} {dg1.primary_identifier}".strip(),
+                "Card number": dg1.document_number,
+            })
+    return summary
+
+
+def _ca_ran(read: DocumentRead) -> bool | None:
+    """verify's view of CA: True proven, False attempted and not proven, None not attempted."""
+    if read.ca is None:
+        return None
+    if read.ca.ran:
+        return True
+    return False if read.ca.failed else None
+
+
+@dataclass
+class DocumentVerifier:
+    """Verifies complete reads against one trust configuration; reloads the denylist on change."""
+
+    trust: TrustStore
+    denylist_path: Path | None = None
+    _denylist: Denylist | None = None
+    _denylist_mtime: float | None = None
+
+    @classmethod
+    def from_paths(
+        cls, trust: Sequence[Path], crls: Sequence[Path] = (), denylist: Path | None = None
+    ) -> DocumentVerifier:
+        """Load roots, CRLs and (lazily) the denylist from files."""
+        return cls(TrustStore.from_paths(list(trust), list(crls)), denylist)
+
+    def denylist(self) -> Denylist | None:
+        """The current denylist; re-read when the file was replaced since the last read."""
+        if self.denylist_path is None:
+            return None
+        mtime = self.denylist_path.stat().st_mtime
+        if mtime != self._denylist_mtime:
+            self._denylist = load_denylist(self.denylist_path)
+            self._denylist_mtime = mtime
+        return self._denylist
+
+    def __call__(self, read: DocumentRead, nonce: bytes) -> tuple[dict[str, Any], dict[str, str]]:
+        """Judge one read; ``nonce`` is the AA challenge this kiosk issued for it."""
+        summary = member_summary(read.files)
+        # A party card carries DG13; anything else is judged as the ICAO document it claims to be,
+        # and the verdict names that policy, so it can never pass for a valid party card.
+        policy = PARTY_2025 if "DG13" in read.files else ICAO_2025
+        aa = AAExchange(read.aa.challenge, read.aa.signature) if read.aa else None
+        verdict = verify_document(
+            read.files,
+            self.trust,
+            policy=policy,
+            denylist=self.denylist(),
+            card_number=summary.get("Card number"),
+            aa=aa,
+            ca_ran=_ca_ran(read),
+            at=datetime.now(UTC),
+            expected_challenge=nonce,
+        )
+        return verdict.to_json(), summary
+
+
+@dataclass
+class OutboxRecorder:
+    """Commits each result to the durable outbox (before the kiosk says "recorded") and wakes the sender."""
+
+    outbox: Outbox
+    site_id: str
+    sender: Sender | None = None
+
+    def __call__(
+        self, verdict: dict[str, Any], member: dict[str, str], *, reader_serial: str, firmware: str
+    ) -> str:
+        """Build the record (no personal data beyond card number and member id) and enqueue it."""
+        record = build_record(
+            verdict,
+            reader_serial=reader_serial,
+            site_id=self.site_id,
+            card_number=member.get("Card number"),
+            member_id=member.get("Member id"),
+            firmware_version=firmware,
+        )
+        record_id = self.outbox.enqueue(record)
+        if self.sender is not None:
+            self.sender.notify()
+        log.info("result %s committed to the outbox", record_id)
+        return record_id

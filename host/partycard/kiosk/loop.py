@@ -1,0 +1,224 @@
+"""Kiosk service: one tap at a time — wait, read, verify, record, signal, wait for removal.
+
+This is the only module that composes the reader client, chip reading, verification and the
+outbox; it holds no protocol, card or crypto logic of its own. What it guarantees:
+
+- a verdict is shown as ``valid`` only when verification said so over a complete read — a card
+  pulled away mid-read, a reader error or a timeout produce a message and no verdict;
+- a result is committed to the outbox before the panel says "recorded";
+- a lost reader (unplugged, simulator stopped) is reconnected with backoff, never fatal;
+- the backend being down only delays delivery: the outbox keeps every record.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from partycard.card.reader import DocumentRead, MRZKey, read_document
+from partycard.errors import (
+    AccessControlError,
+    CardError,
+    CardRemoved,
+    DeviceError,
+    NoCard,
+    PartycardError,
+    ReaderDisconnected,
+    ReaderTimeout,
+    TransportError,
+)
+from partycard.kiosk.panel import render_message, render_verdict
+from partycard.link.client import CardInfo, ReaderClient
+
+log = logging.getLogger(__name__)
+
+
+class Verifier(Protocol):
+    """Turns a complete read into the pinned verdict JSON (``verify.Verdict.to_json()``)."""
+
+    def __call__(self, read: DocumentRead, nonce: bytes) -> tuple[dict[str, Any], dict[str, str]]:
+        """Return (verdict JSON, member summary); ``nonce`` is the AA challenge this kiosk issued."""
+        ...
+
+
+class Recorder(Protocol):
+    """Commits a result record to the durable outbox and returns its record id."""
+
+    def __call__(
+        self, verdict: dict[str, Any], member: dict[str, str], *, reader_serial: str, firmware: str
+    ) -> str: ...
+
+
+@dataclass
+class TapResult:
+    """What one tap produced. ``verdict`` is None when the read did not complete."""
+
+    verdict: dict[str, Any] | None
+    member: dict[str, str] = field(default_factory=dict)
+    record_id: str | None = None
+    access: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What opens a card: the CAN printed on it (PACE), or its MRZ key (PACE-MRZ or BAC)."""
+
+    can: str | None = None
+    mrz: MRZKey | None = None
+
+
+@dataclass
+class KioskConfig:
+    """Knobs of the loop."""
+
+    card_wait_s: float = 2.0
+    removal_wait_s: float = 30.0
+    reconnect_max_s: float = 5.0
+    aa_nonce_len: int = 8
+
+
+class Kiosk:
+    """The tap loop over one reader, reconnecting through ``connect`` whenever the reader is lost."""
+
+    def __init__(
+        self,
+        connect: Callable[[], ReaderClient],
+        verifier: Verifier,
+        recorder: Recorder,
+        *,
+        config: KioskConfig | None = None,
+        show: Callable[[str], None] = print,
+        credentials: Callable[[CardInfo], Credentials] = lambda _card: Credentials(),
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> None:
+        self._connect = connect
+        self._verify = verifier
+        self._record = recorder
+        self.config = config or KioskConfig()
+        self._show = show
+        self._credentials = credentials
+        self._progress = progress
+        self._reader: ReaderClient | None = None
+        self._ops: frozenset[str] = frozenset()
+        self.serial = "unknown"
+        self.firmware = "unknown"
+
+    # -- reader lifecycle ----------------------------------------------------------------
+
+    def reader(self) -> ReaderClient:
+        """The connected reader, connecting (with backoff) when there is none."""
+        delay = 0.2
+        while self._reader is None:
+            try:
+                reader = self._connect()
+                info = reader.hello()
+                self._reader, self._ops = reader, frozenset(info.ops)
+                self.serial, self.firmware = info.serial, info.firmware
+                log.info("reader %s connected", self.serial)
+            except TransportError as exc:
+                log.warning("reader not available (%s); retrying in %.1f s", exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, self.config.reconnect_max_s)
+        return self._reader
+
+    def drop_reader(self) -> None:
+        """Forget the reader after a transport failure; the next call reconnects."""
+        if self._reader is not None:
+            try:
+                self._reader.close()
+            except PartycardError:
+                log.debug("closing a lost reader failed", exc_info=True)
+        self._reader = None
+
+    def signal(self, pattern: str) -> None:
+        """LED/buzzer pattern on the reader; a reader without the ``ui`` op is left alone."""
+        reader = self.reader()
+        try:
+            if "ui" in self._ops:
+                reader.request("ui", {"pattern": pattern})
+        except DeviceError as exc:
+            log.warning("reader refused UI pattern %s: %s", pattern, exc)
+
+    # -- one tap -------------------------------------------------------------------------
+
+    def tap(self) -> TapResult | None:
+        """Wait briefly for a card, read, verify, record, show and signal; None when no card came.
+
+        The caller waits for the card to leave (``wait_removal``) before the next tap.
+        """
+        reader = self.reader()
+        try:
+            card = reader.wait_card(self.config.card_wait_s)
+        except NoCard:
+            return None
+        result = self._process(reader, self._credentials(card))
+        self._present(result)
+        self.signal("ok" if result.verdict and result.verdict["verdict"] == "valid" else "fail")
+        return result
+
+    def _process(self, reader: ReaderClient, creds: Credentials) -> TapResult:
+        nonce = os.urandom(self.config.aa_nonce_len)
+        try:
+            read = read_document(
+                reader, can=creds.can, mrz=creds.mrz, aa_challenge=nonce, progress=self._progress
+            )
+        except CardRemoved:
+            return TapResult(None, error="The card was taken away during the read. Please tap again.")
+        except AccessControlError as exc:
+            return TapResult(None, error=f"The card refused access: {exc}")
+        except CardError as exc:
+            return TapResult(None, error=f"The card could not be read: {exc}")
+        verdict, member = self._verify(read, nonce)
+        record_id = self._record(verdict, member, reader_serial=self.serial, firmware=self.firmware)
+        return TapResult(verdict, member, record_id, access=read.access_control)
+
+    def _present(self, result: TapResult) -> None:
+        if result.verdict is None:
+            self._show(render_message("NOT VERIFIED", result.error or "unknown error"))
+            return
+        shown = [(k, v) for k, v in result.member.items() if k in _SHOWN]
+        self._show(render_verdict(result.verdict, shown, access=result.access, recorded=result.record_id))
+
+    def wait_removal(self) -> None:
+        """Block until the card leaves (card.removed event, or no card answering any more)."""
+        reader = self.reader()
+        deadline = time.monotonic() + self.config.removal_wait_s
+        try:
+            reader.release()
+        except (CardError, DeviceError):
+            return
+        while time.monotonic() < deadline:
+            event = reader.next_event(0.5)
+            if event is not None and event.op == "card.removed":
+                return
+            try:
+                reader.wait_card(0.05)
+            except NoCard:
+                return
+            reader.release()
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def run(self, *, taps: int | None = None, stop: Callable[[], bool] = lambda: False) -> list[TapResult]:
+        """Serve taps until ``stop()`` or until ``taps`` verdict-or-error results were produced."""
+        results: list[TapResult] = []
+        while not stop() and (taps is None or len(results) < taps):
+            try:
+                result = self.tap()
+                if result is not None:
+                    results.append(result)
+                    self.wait_removal()
+            except (ReaderDisconnected, ReaderTimeout, TransportError) as exc:
+                log.warning("reader lost: %s", exc)
+                self._show(render_message("READER DISCONNECTED", "Reconnecting…"))
+                self.drop_reader()
+        return results
+
+
+# Member fields the panel shows (keys of the member summary the verifier returns).
+_SHOWN = ("Name", "Card number", "Member id", "Organisation")

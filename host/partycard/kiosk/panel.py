@@ -1,0 +1,60 @@
+"""Kiosk terminal panel: renders one tap's outcome as text. Pure: no I/O, no logging.
+
+The panel is what the member and the office clerk see on the kiosk screen, so it does show the
+member's name and card number; it is never written to a log (logs carry only the record id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+WIDTH = 72
+_MARK = {"passed": "✔", "failed": "✘", "not_performed": "–"}
+_HEADLINE = {
+    "valid": "VALID — genuine and current card",
+    "invalid": "INVALID — do not accept this card",
+    "incomplete": "INCOMPLETE — the card could not be fully verified",
+}
+
+
+def _line(text: str = "") -> str:
+    return "│ " + text[: WIDTH - 4].ljust(WIDTH - 4) + " │"
+
+
+def render_verdict(
+    verdict: Mapping[str, Any],
+    member: Sequence[tuple[str, str]] = (),
+    *,
+    access: str | None = None,
+    recorded: str | None = None,
+) -> str:
+    """A boxed panel: headline, member fields, every check with its outcome and reason.
+
+    ``verdict`` is the pinned verdict JSON (``verdict``, ``policy_version``, ``issuer``, ``checks``);
+    ``member`` is (label, value) pairs to show; ``recorded`` the outbox record id once committed.
+    """
+    status = str(verdict.get("verdict"))
+    out = ["┌" + "─" * (WIDTH - 2) + "┐", _line(_HEADLINE.get(status, status.upper())), _line()]
+    for label, value in member:
+        out.append(_line(f"{label:<16} {value}"))
+    if verdict.get("issuer"):
+        out.append(_line(f"{'Issued by':<16} {verdict['issuer']}"))
+    if access:
+        out.append(_line(f"{'Access control':<16} {access}"))
+    out.append(_line())
+    for check in verdict.get("checks", []):
+        mark = _MARK.get(str(check.get("status")), "?")
+        reason = f"  [{check['reason']}]" if check.get("reason") else ""
+        out.append(_line(f"{mark} {check.get('name')}{reason}"))
+    out.append(_line())
+    out.append(_line(f"policy {verdict.get('policy_version')}"
+                     + (f" · recorded {recorded}" if recorded else " · NOT recorded")))
+    out.append("└" + "─" * (WIDTH - 2) + "┘")
+    return "\n".join(out)
+
+
+def render_message(title: str, text: str) -> str:
+    """A boxed panel for a tap that produced no verdict (card removed, reader error)."""
+    rule = "─" * (WIDTH - 2)
+    return "\n".join(["┌" + rule + "┐", _line(title), _line(text), "└" + rule + "┘"])
