@@ -104,6 +104,17 @@ class AccessControlError(CardError):
     """BAC or PACE failed (wrong CAN/MRZ, unsupported parameters, card refused)."""
 
 
+class CredentialsRequired(AccessControlError):
+    """The card needs a CAN (PACE) or an MRZ key (PACE-MRZ, BAC) that was not given; nothing was tried.
+
+    ``needs`` is "can" when the card offers PACE, "mrz" when only BAC can open it.
+    """
+
+    def __init__(self, message: str, needs: str) -> None:
+        super().__init__(message)
+        self.needs = needs
+
+
 class ParseError(CardError):
     """A file read from the card (or a dump) does not parse as its format says."""
 

@@ -24,7 +24,7 @@ from partycard.card.lds.securityinfos import PACEInfo, SecurityInfos
 from partycard.card.pace import PACEParams, pace_params, perform_pace
 from partycard.card.profile import FILES, LDS1_AID, ReadPolicy
 from partycard.card.session import CardSession
-from partycard.errors import AccessControlError, APDUError, ConfigError, ParseError
+from partycard.errors import AccessControlError, APDUError, ConfigError, CredentialsRequired, ParseError
 
 __all__ = ["AAExchange", "CAOutcome", "DocumentRead", "MRZKey", "PACEParams", "ReadStats", "read_document"]
 
@@ -94,7 +94,9 @@ def _access(
         info, rejected = _pick_pace(infos)
         if info is not None:
             if can is None and mrz is None:
-                raise AccessControlError("the card offers PACE: give the CAN printed on the card or the MRZ")
+                raise CredentialsRequired(
+                    "the card offers PACE: give the CAN printed on the card or the MRZ", "can"
+                )
             several = len(infos.pace) > 1
             perform_pace(session, info, can=can, mrz=mrz if can is None else None, send_parameter_id=several)
             method = "PACE-CAN" if can is not None else "PACE-MRZ"
@@ -107,7 +109,9 @@ def _access(
     else:
         reason = status
     if mrz is None:
-        raise AccessControlError(f"BAC needs the MRZ key ({reason}); a CAN alone cannot open this card")
+        raise CredentialsRequired(
+            f"BAC needs the MRZ key ({reason}); a CAN alone cannot open this card", "mrz"
+        )
     _select_lds(session)
     perform_bac(session, mrz)
     return "BAC", reason + "; BAC used", None, raw

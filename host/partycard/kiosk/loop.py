@@ -24,6 +24,7 @@ from partycard.errors import (
     AccessControlError,
     CardError,
     CardRemoved,
+    CredentialsRequired,
     DeviceError,
     NoCard,
     PartycardError,
@@ -94,6 +95,7 @@ class Kiosk:
         config: KioskConfig | None = None,
         show: Callable[[str], None] = print,
         credentials: Callable[[CardInfo], Credentials] = lambda _card: Credentials(),
+        ask: Callable[[str], Credentials | None] | None = None,
         progress: Callable[[str, int, int], None] | None = None,
     ) -> None:
         self._connect = connect
@@ -102,6 +104,7 @@ class Kiosk:
         self.config = config or KioskConfig()
         self._show = show
         self._credentials = credentials
+        self._ask = ask
         self._progress = progress
         self._reader: ReaderClient | None = None
         self._ops: frozenset[str] = frozenset()
@@ -161,12 +164,25 @@ class Kiosk:
         self.signal("ok" if result.verdict and result.verdict["verdict"] == "valid" else "fail")
         return result
 
+    def _read(self, reader: ReaderClient, creds: Credentials, nonce: bytes) -> DocumentRead:
+        """Read the card; when it needs a CAN or MRZ nobody gave, ask once (e.g. at the terminal)."""
+        try:
+            return self._read_with(reader, creds, nonce)
+        except CredentialsRequired as exc:
+            asked = self._ask(exc.needs) if self._ask is not None else None
+            if asked is None:
+                raise
+            return self._read_with(reader, asked, nonce)
+
+    def _read_with(self, reader: ReaderClient, creds: Credentials, nonce: bytes) -> DocumentRead:
+        return read_document(
+            reader, can=creds.can, mrz=creds.mrz, aa_challenge=nonce, progress=self._progress
+        )
+
     def _process(self, reader: ReaderClient, creds: Credentials) -> TapResult:
         nonce = os.urandom(self.config.aa_nonce_len)
         try:
-            read = read_document(
-                reader, can=creds.can, mrz=creds.mrz, aa_challenge=nonce, progress=self._progress
-            )
+            read = self._read(reader, creds, nonce)
         except CardRemoved:
             return TapResult(None, error="The card was taken away during the read. Please tap again.")
         except AccessControlError as exc:

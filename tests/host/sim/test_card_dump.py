@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import keys as akeys
-from .test_card_terminal import VECTORS, Terminal, h, tlv_items
 
 from partycard.errors import ParseError
 from partycard.issue import CardImage, issue_from_dump
 from partycard.issue.image import FILE_IDS
 from partycard.sim.card import VirtualCard
+
+from .test_card_terminal import VECTORS, Terminal, h, tlv_items
 
 BSI = VECTORS / "bsi-reference-dataset"
 RENAME = {"EF_COM.bin": "EF.COM.bin", "EF_SOD.bin": "EF.SOD.bin"} | {

@@ -7,10 +7,11 @@ real chips (Le caps, end-of-file statuses, SELECT with Le, CCCD's MF quirk).
 from __future__ import annotations
 
 import pytest
-from .test_card_terminal import WORKED, Terminal, h
 
 from partycard.issue.image import CardImage
 from partycard.sim.card import CardQuirks, VirtualCard
+
+from .test_card_terminal import WORKED, Terminal, h
 
 G1 = WORKED["pace_gm_ecdh_G1"]
 CARD_ACCESS = h(G1["EF_CardAccess"])  # 22 bytes, in the MF

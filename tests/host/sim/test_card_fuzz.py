@@ -8,10 +8,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from .test_card_terminal import WORKED, Terminal, h
 
 from partycard.issue.image import CardImage
 from partycard.sim.card import VirtualCard
+
+from .test_card_terminal import WORKED, Terminal, h
 
 G1 = WORKED["pace_gm_ecdh_G1"]
 SECRET = b"DG13 secret bytes " * 4

@@ -12,13 +12,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from .test_card_terminal import VECTORS
 
 from partycard.card.bac import MRZKey
 from partycard.card.channel import DirectChannel
 from partycard.card.reader import read_document
 from partycard.issue import PKIPaths, init_pki, issue_card, issue_from_dump
 from partycard.sim.card import CardQuirks, VirtualCard
+
+from .test_card_terminal import VECTORS
 
 NOW = dt.datetime(2025, 8, 18, 9, 0, tzinfo=dt.UTC)
 EXAMPLE = Path(__file__).resolve().parents[3] / "host/partycard/issue/examples/member.json"

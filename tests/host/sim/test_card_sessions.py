@@ -16,11 +16,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from .test_card_terminal import CardSaid, Terminal, h, tlv_items
 
 from partycard.issue import CardImage, PKIPaths, clone_card, init_pki, issue_card
 from partycard.issue.image import FILE_IDS
 from partycard.sim.card import CardFaults, CardQuirks, CardRemovedFromField, VirtualCard
+
+from .test_card_terminal import CardSaid, Terminal, h, tlv_items
 
 NOW = dt.datetime(2025, 8, 18, 9, 0, tzinfo=dt.UTC)
 EXAMPLE = Path(__file__).resolve().parents[3] / "host/partycard/issue/examples/member.json"

@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from .test_card_terminal import WORKED, h
 
 from partycard.issue.image import CardImage
 from partycard.issue.keys import RsaKey
@@ -20,6 +19,8 @@ from partycard.sim.card.apdu import parse_command
 from partycard.sim.card.bac import bac_keys
 from partycard.sim.card.chipauth import iso9796_2_sign
 from partycard.sim.card.sm import SMSession
+
+from .test_card_terminal import WORKED, h
 
 D3 = WORKED["bac"]["D3_mutual_authentication"]
 D4 = WORKED["secure_messaging_3des_D4"]

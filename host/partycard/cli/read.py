@@ -1,0 +1,84 @@
+"""``partycard read``: read one card through a reader, print it, optionally dump and verify it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from partycard.cli.watch import parse_mrz
+
+
+def register(sub: Any) -> None:
+    """Add the ``read`` sub-command."""
+    p: argparse.ArgumentParser = sub.add_parser("read", help="read one card and print its data")
+    p.add_argument("--port", required=True, help="reader port (/dev/ttyUSB0, or the pty `partycard sim` printed)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--can", help="the 6-digit CAN printed on the card (PACE)")
+    group.add_argument("--mrz", metavar="DOC,YYMMDD,YYMMDD", help="MRZ key: document number, birth, expiry")
+    p.add_argument("--wait", type=float, default=10.0, metavar="S", help="how long to wait for a card")
+    p.add_argument("--dump", type=Path, metavar="DIR", help="write the raw files (and aa.json) to DIR")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--trust", action="append", type=Path, metavar="PATH",
+                   help="also verify against these roots (as `partycard verify`); exit 0/1/3 by verdict")
+    p.add_argument("--crl", action="append", type=Path, default=[], metavar="PATH")
+    p.add_argument("--denylist", type=Path, metavar="PATH")
+    p.set_defaults(func=run)
+
+
+def write_dump(directory: Path, files: dict[str, bytes], aa: Any) -> None:
+    """Raw files as NAME.bin, plus aa.json when Active Authentication ran (the verify input format)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (directory / f"{name}.bin").write_bytes(data)
+    if aa is not None:
+        text = json.dumps({"challenge": aa.challenge.hex(), "signature": aa.signature.hex()}, indent=2)
+        (directory / "aa.json").write_text(text + "\n", encoding="utf-8")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Wait for a card, read it whole, print, dump, verify."""
+    from partycard.card.reader import read_document
+    from partycard.kiosk.compose import DocumentVerifier, member_summary
+    from partycard.link.client import open_reader
+
+    nonce = os.urandom(8)
+    with open_reader(args.port) as reader:
+        card = reader.wait_card(args.wait)
+        read = read_document(
+            reader, can=args.can, mrz=parse_mrz(args.mrz) if args.mrz else None, aa_challenge=nonce
+        )
+        reader.release()
+    if args.dump:
+        write_dump(args.dump, read.files, read.aa)
+    summary = member_summary(read.files)
+    out: dict[str, Any] = {
+        "card": {"type": card.type, "uid": card.uid.hex()},
+        "access_control": read.access_control,
+        "access_reason": read.access_reason,
+        "files": {name: len(data) for name, data in sorted(read.files.items())},
+        "member": summary,
+        "active_authentication": read.aa is not None,
+        "chip_authentication": None if read.ca is None else {"ran": read.ca.ran, "error": read.ca.error},
+    }
+    code = 0
+    if args.trust:
+        verdict, _ = DocumentVerifier.from_paths(args.trust, args.crl, args.denylist)(read, nonce)
+        out["verdict"] = verdict
+        code = {"valid": 0, "invalid": 1, "incomplete": 3}[verdict["verdict"]]
+    if args.json:
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return code
+    print(f"card {card.type} uid {card.uid.hex()} · {read.access_control} ({read.access_reason})")
+    for label, value in summary.items():
+        print(f"  {label:<14} {value}")
+    print("  files          " + ", ".join(f"{n} ({size} B)" for n, size in out["files"].items()))
+    if "verdict" in out:
+        from partycard.kiosk.panel import render_verdict
+
+        print(render_verdict(out["verdict"], access=read.access_control))
+    return code
