@@ -233,6 +233,16 @@ class Kiosk:
                 log.warning("reader lost: %s", exc)
                 self._show(render_message("READER DISCONNECTED", "Reconnecting…"))
                 self.drop_reader()
+            except DeviceError as exc:
+                # The reader's state is unknown (it may have restarted mid-read): start afresh.
+                log.warning("reader error: %s", exc)
+                self._show(render_message("READER ERROR", f"{exc.code_name}: please tap again"))
+                self.drop_reader()
+            except PartycardError as exc:
+                # Anything else (a full outbox, an unreadable denylist) is shown and logged; the
+                # kiosk keeps serving rather than wedge.
+                log.error("tap failed: %s", exc)
+                self._show(render_message("NOT RECORDED", str(exc)[:120]))
         return results
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from partycard.errors import CardRemoved
 from partycard.sim.timing import TimingModel
 
 ACK = b"\x00\x00\xff\x00\xff\x00"
@@ -587,7 +588,13 @@ class VirtualPN532:
         card = self._active
         if card is None:
             return b"\x41\x27"
-        resp = card.transmit(apdu)
+        try:
+            resp = card.transmit(apdu)
+        except CardRemoved:
+            # The card tore away mid-command (a virtual card's tearing fault): it is out of the
+            # field, and the PN532 reports the exchange as unanswered (status 0x01, UM0701 §7.1).
+            self._card = None
+            return b"\x41\x01"
         self.stats.apdus += 1
         self.timing.air_exchange(len(apdu), len(resp))
         self.timing.card(float(getattr(card, "last_processing_s", 0.0)))
