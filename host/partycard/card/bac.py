@@ -9,27 +9,18 @@ from dataclasses import dataclass
 
 from partycard.card import crypto
 from partycard.card.apdu import CommandAPDU
+from partycard.card.lds.dg1 import check_digit as mrz_check_digit
 from partycard.card.session import CardSession
 from partycard.card.sm import KDF_ENC, KDF_MAC, Cipher, SecureMessaging, crypto_equal, kdf
-from partycard.errors import AccessControlError
-
-_WEIGHTS = (7, 3, 1)
+from partycard.errors import AccessControlError, ParseError
 
 
 def check_digit(field: str) -> str:
-    """ICAO 9303-3 §4.9 check digit (7-3-1 weights; '<' = 0, A-Z = 10-35)."""
-    total = 0
-    for i, ch in enumerate(field):
-        if ch.isdigit():
-            v = int(ch)
-        elif "A" <= ch <= "Z":
-            v = ord(ch) - 55
-        elif ch == "<":
-            v = 0
-        else:
-            raise AccessControlError(f"character {ch!r} is not allowed in an MRZ field")
-        total += v * _WEIGHTS[i % 3]
-    return str(total % 10)
+    """ICAO 9303-3 §4.9 check digit of a field a caller typed in; bad characters refuse access."""
+    try:
+        return mrz_check_digit(field)
+    except ParseError as e:
+        raise AccessControlError(str(e)) from e
 
 
 @dataclass(frozen=True)
