@@ -23,10 +23,10 @@ from partycard.forward.outbox import Outbox
 from partycard.forward.record import build_record
 from partycard.forward.sender import Sender
 from partycard.verify import (
-    ICAO_2025,
     PARTY_2025,
     AAExchange,
     Denylist,
+    Policy,
     TrustStore,
     load_denylist,
     verify_document,
@@ -85,6 +85,9 @@ class DocumentVerifier:
 
     trust: TrustStore
     denylist_path: Path | None = None
+    #: One policy for every document. It is never chosen from what the chip returns: a clone that
+    #: hid DG13 would otherwise be judged by a laxer policy.
+    policy: Policy = PARTY_2025
     _denylist: Denylist | None = None
     _denylist_mtime: float | None = None
 
@@ -108,14 +111,11 @@ class DocumentVerifier:
     def __call__(self, read: DocumentRead, nonce: bytes) -> tuple[dict[str, Any], dict[str, str]]:
         """Judge one read; ``nonce`` is the AA challenge this kiosk issued for it."""
         summary = member_summary(read.files)
-        # A party card carries DG13; anything else is judged as the ICAO document it claims to be,
-        # and the verdict names that policy, so it can never pass for a valid party card.
-        policy = PARTY_2025 if "DG13" in read.files else ICAO_2025
         aa = AAExchange(read.aa.challenge, read.aa.signature) if read.aa else None
         verdict = verify_document(
             read.files,
             self.trust,
-            policy=policy,
+            policy=self.policy,
             denylist=self.denylist(),
             card_number=summary.get("Card number"),
             aa=aa,

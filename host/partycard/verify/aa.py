@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from asn1crypto import core, keys
 
 from partycard.errors import SignatureInvalid, VerificationError
-from partycard.verify.der import unwrap
+from partycard.verify.der import ASN1_ERRORS, unwrap
 from partycard.verify.policy import AlgorithmPolicy
 from partycard.verify.signatures import (
     HashName,
@@ -77,7 +77,7 @@ def parse_dg15(dg15: bytes) -> PublicKey:
         return load_public_key(keys.PublicKeyInfo.load(unwrap(dg15, 0x6F, "aa.key_malformed")))
     except VerificationError as exc:
         raise VerificationError("aa.key_malformed", str(exc)) from exc
-    except (ValueError, TypeError, IndexError) as exc:
+    except ASN1_ERRORS as exc:
         raise VerificationError("aa.key_malformed", f"DG15: {exc}") from exc
 
 
@@ -93,7 +93,7 @@ def ecdsa_hash_from_dg14(dg14: bytes | None, key: PublicKey) -> HashName:
                     if oid in _PLAIN_ECDSA:
                         return _PLAIN_ECDSA[oid]
                     raise VerificationError("aa.algorithm_unsupported", f"AA signature algorithm {oid}")
-        except (ValueError, TypeError, IndexError) as exc:
+        except ASN1_ERRORS as exc:
             raise VerificationError("aa.dg14_malformed", f"DG14: {exc}") from exc
     size = key.bits
     return "sha224" if size <= 224 else "sha256" if size <= 256 else "sha384" if size <= 384 else "sha512"
@@ -110,7 +110,13 @@ def _verify_iso9796_2(
     if value & 0x0F != 0x0C:
         # ISO/IEC 9796-2 §B.6: the signer sends min(J^d, n - J^d); undo the complement.
         value = key.rsa_n - value
-    f = value.to_bytes(len(recovered), "big").lstrip(b"\x00")
+    # F is as long as the modulus less one bit (ISO/IEC 9796-2 scheme 1): its header byte 0x6A
+    # must sit at the top. Stripping leading zeros instead would accept shorter representatives,
+    # which is what makes low-exponent signature forgeries feasible.
+    size = (key.rsa_n.bit_length() + 6) // 8
+    if value.bit_length() > 8 * size:
+        raise SignatureInvalid("aa.signature_invalid", "ISO 9796-2 representative is out of range")
+    f = value.to_bytes(size, "big")
     hash_algo = check_iso9796_2_message(f, challenge, algorithms)
     return AAResult(f"rsa-iso9796-2-{hash_algo}")
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from asn1crypto import cms, x509
 
 from partycard.errors import SignatureInvalid, VerificationError
+from partycard.verify.der import ASN1_ERRORS
 from partycard.verify.policy import AlgorithmPolicy, Use
 from partycard.verify.signatures import (
     SignatureScheme,
@@ -46,7 +47,7 @@ def parse_signed_data(der: bytes, prefix: str) -> cms.SignedData:
         signed = info["content"]
         signed.native  # noqa: B018 - parse fully now so damage is reported as malformed
         return signed
-    except (ValueError, TypeError, KeyError) as exc:
+    except ASN1_ERRORS as exc:
         raise VerificationError(f"{prefix}.malformed", f"not CMS SignedData: {exc}") from exc
 
 
@@ -75,7 +76,7 @@ def verify_signed_data(
         content = encap["content"].native
         signers = list(signed["signer_infos"])
         certs = tuple(c.chosen for c in (signed["certificates"] or []) if c.name == "certificate")
-    except (ValueError, TypeError, KeyError) as exc:
+    except ASN1_ERRORS as exc:
         raise VerificationError(f"{prefix}.malformed", f"SignedData structure: {exc}") from exc
     if ctype not in content_types:
         raise VerificationError(f"{prefix}.content_type_unexpected", f"eContentType {ctype}")

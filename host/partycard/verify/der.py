@@ -7,6 +7,18 @@ from __future__ import annotations
 
 from partycard.errors import VerificationError
 
+#: What asn1crypto raises on hostile input. Values are parsed lazily, so a damaged structure can
+#: fail on first access with any of these (AttributeError: a universal type where a CHOICE or ANY
+#: was expected; IndexError: a truncated element), not only ValueError.
+ASN1_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+)
+
 
 def unwrap(data: bytes, tag: int, reason: str) -> bytes:
     """The value of the TLV with ``tag`` at the start of ``data``; bytes after it are ignored

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from asn1crypto import cms, x509
 
-from partycard.errors import CertificateInvalid, VerificationError
+from partycard.errors import CertificateInvalid, ParseError, VerificationError
 from partycard.verify import policy as P
 from partycard.verify.aa import AAExchange, verify_active_authentication
 from partycard.verify.certs import check_ds_certificate, organisation
@@ -167,15 +167,45 @@ def _ca(files: Mapping[str, bytes], pa: _PA, ca_ran: bool | None) -> Check:
     return Check.passed(P.CHIP_CA, "CA completed with the DG14 key")
 
 
-def _status(denylist: Denylist | None, card_number: str | None, policy: P.Policy, at: datetime) -> Check:
+def _signed_card_number(files: Mapping[str, bytes], pa: _PA) -> str | None:
+    """The card number as the issuer signed it: DG13's for a party card, else DG1's document number,
+    and only from a group whose hash matched a verified SOD; None otherwise."""
+    from partycard.card.lds.dg1 import parse_dg1
+    from partycard.card.lds.dg13 import parse_dg13
+
+    try:
+        if "DG13" in files:
+            return parse_dg13(files["DG13"]).card_number if 13 in pa.covered else None
+        if 1 in pa.covered:
+            return parse_dg1(files["DG1"]).document_number
+    except ParseError:
+        return None
+    return None
+
+
+def _status(
+    denylist: Denylist | None,
+    card_number: str | None,
+    signed_number: str | None,
+    policy: P.Policy,
+    at: datetime,
+) -> Check:
     if denylist is None:
         return Check.skipped(P.CARD_STATUS, "status.no_list")
     if not card_number:
         return Check.skipped(P.CARD_STATUS, "status.no_card_number")
-    entry = denylist.lookup(card_number)
-    if entry is not None:
-        return Check.failed(
-            P.CARD_STATUS, f"status.{entry.reason}", f"listed since {entry.since or 'unknown'}"
+    # Being listed under either number refuses the card; only the signed number can clear it.
+    for number in (card_number, signed_number):
+        entry = denylist.lookup(number) if number else None
+        if entry is not None:
+            return Check.failed(
+                P.CARD_STATUS, f"status.{entry.reason}", f"listed since {entry.since or 'unknown'}"
+            )
+    if signed_number is None or card_number.strip().upper() != signed_number.strip().upper():
+        return Check.skipped(
+            P.CARD_STATUS,
+            "status.card_number_unverified",
+            "the card number is not the one in a data group covered by a valid SOD",
         )
     if policy.denylist_max_age is not None and at - denylist.generated_at > policy.denylist_max_age:
         return Check.skipped(
@@ -198,6 +228,8 @@ def verify_document(
 ) -> Verdict:
     """Verify one read card. ``files``: "EF.SOD", "DG1".."DG16" (others ignored) as read from the chip.
     ``at`` must be timezone-aware; it is the validation time for certificates, CRLs and the denylist.
+    ``card_number`` clears the status check only when it is the number in DG13 (DG1 when there is no
+    DG13) and that group is covered by a valid SOD; otherwise ``status.card_number_unverified``.
 
     AA freshness: the reading side generates the challenge for each read and passes it in ``aa``.
     When the challenge was issued elsewhere (a backend re-verifying a forwarded read, an offline
@@ -210,7 +242,7 @@ def verify_document(
     checks += [
         _aa(files, pa, aa, policy, expected_challenge),
         _ca(files, pa, ca_ran),
-        _status(denylist, card_number, policy, at),
+        _status(denylist, card_number, _signed_card_number(files, pa), policy, at),
     ]
     issuer = organisation(pa.sod.signed.signer) if pa.sod is not None else None
     return Verdict(decide(checks, policy), tuple(checks), policy.version, issuer, card_number)

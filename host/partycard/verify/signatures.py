@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from partycard.errors import SignatureInvalid, VerificationError
 from partycard.verify.curves import Curve, curve_from_parameters
+from partycard.verify.der import ASN1_ERRORS
 
 HashName = Literal["sha1", "sha224", "sha256", "sha384", "sha512"]
 HASHES: tuple[HashName, ...] = ("sha1", "sha224", "sha256", "sha384", "sha512")
@@ -140,7 +141,9 @@ def load_public_key(spki: bytes | keys.PublicKeyInfo) -> PublicKey:
             return PublicKey("dsa", key.key_size, None, None, key)
     except VerificationError:
         raise
-    except (ValueError, TypeError, KeyError, UnsupportedAlgorithm, AssertionError) as exc:
+    except ASN1_ERRORS as exc:
+        raise VerificationError("key.malformed", f"public key does not load: {exc}") from exc
+    except (UnsupportedAlgorithm, AssertionError) as exc:
         raise VerificationError("key.malformed", f"public key does not load: {exc}") from exc
     raise VerificationError("key.unsupported", f"public key algorithm {algo} is not supported")
 

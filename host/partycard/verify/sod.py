@@ -14,7 +14,7 @@ from asn1crypto import algos, cms, core
 
 from partycard.errors import VerificationError
 from partycard.verify.cms import SignedContent, SignerLookup, verify_signed_data
-from partycard.verify.der import unwrap
+from partycard.verify.der import ASN1_ERRORS, unwrap
 from partycard.verify.policy import AlgorithmPolicy
 from partycard.verify.signatures import HashName, digest, hash_name
 
@@ -72,7 +72,7 @@ def parse_security_object(content: bytes) -> tuple[HashName, dict[int, bytes]]:
             hashes[number] = bytes(item["data_group_hash_value"].native)
     except VerificationError:
         raise
-    except (ValueError, TypeError, KeyError) as exc:
+    except ASN1_ERRORS as exc:
         raise VerificationError("sod.malformed", f"LDSSecurityObject: {exc}") from exc
     if version not in (0, 1) or (version == 1) != bool(lso["lds_version_info"].native):
         raise VerificationError("sod.malformed", "LDSSecurityObject version and ldsVersionInfo disagree")
@@ -100,7 +100,9 @@ def read_security_object_unverified(data: bytes) -> tuple[HashName, dict[int, by
     try:
         info = cms.ContentInfo.load(unwrap_sod(data))
         return parse_security_object(info["content"]["encap_content_info"]["content"].native)
-    except (VerificationError, ValueError, TypeError, KeyError):
+    except VerificationError:
+        return None
+    except ASN1_ERRORS:
         return None
 
 
@@ -138,9 +140,12 @@ def check_groups(
     return GroupResult(None, f"{len(matched)} groups match ({algo}){note}", matched)
 
 
+#: The one spelling of each data-group name: "DG1".."DG16", ASCII digits, no leading zero.
+_GROUP_NAMES = {f"DG{n}": n for n in range(1, 17)}
+
+
 def group_number(name: str) -> int | None:
-    """'DG13' -> 13; anything else None."""
-    if name.startswith("DG") and name[2:].isdigit():
-        number = int(name[2:])
-        return number if 1 <= number <= 16 else None
-    return None
+    """'DG13' -> 13; anything else None. Only the canonical spelling counts: were "DG013" or "DG١٣"
+    (str.isdigit() accepts any script's digits) also group 13, a genuine copy under an alias could be
+    hashed while another file under "DG13"/"DG15" is what the member data and AA key come from."""
+    return _GROUP_NAMES.get(name)

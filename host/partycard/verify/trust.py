@@ -154,6 +154,20 @@ def load_crls(data: bytes) -> list[crl.CertificateList]:
     return out
 
 
+#: CRL entry extensions path validation processes (RFC 5280 §5.3.1-5.3.3; holdInstructionCode: RFC 3280).
+_KNOWN_CRL_ENTRY_EXTENSIONS = frozenset(
+    {"crl_reason", "hold_instruction_code", "invalidity_date", "certificate_issuer"}
+)
+
+
+def crl_usable(item: crl.CertificateList) -> bool:
+    """False when a CRL entry has a critical extension we cannot process: RFC 5280 §5.3 says such a
+    CRL must not be used for any certificate. pyhanko only looks at the entry of the certificate
+    being checked, so a CRL whose other entries we cannot read would still count as current."""
+    entries = item["tbs_cert_list"]["revoked_certificates"]
+    return not any(entry.critical_extensions - _KNOWN_CRL_ENTRY_EXTENSIONS for entry in entries or [])
+
+
 @dataclass
 class TrustStore:
     """Trusted roots (CSCAs), other certificates offered to path building (link certificates, DS
@@ -226,7 +240,7 @@ class TrustStore:
                 other_certs=others,
                 moment=at,
                 allow_fetching=False,
-                crls=list(self.crls),
+                crls=[c for c in self.crls if crl_usable(c)],  # the rest: crl.unusable
                 revocation_mode="soft-fail" if revocation == "if-present" else "require",
                 algorithm_usage_policy=PolicyBridge(algorithms),
                 signature_validator=AdapterSignatureValidator(),
@@ -238,11 +252,30 @@ class TrustStore:
                 anchor = CertTrustAnchor(explicit_path[0])
                 path = ValidationPath(anchor, list(explicit_path[1:]), cert)
                 _run_sync(async_validate_path(ctx, path, parameters=pkix_params))
-                return path
-            validator = CertificateValidator(cert, others, validation_context=ctx, pkix_params=pkix_params)
-            return _run_sync(validator.async_validate_path())
+            else:
+                validator = CertificateValidator(
+                    cert, others, validation_context=ctx, pkix_params=pkix_params
+                )
+                path = _run_sync(validator.async_validate_path())
         except (pv_errors.PathError, pv_errors.ValidationError) as exc:
             raise CertificateInvalid(_reason(exc), str(exc)) from exc
+        _check_anchor_validity(path, at)
+        return path
+
+
+def _check_anchor_validity(path: ValidationPath, at: datetime) -> None:
+    """RFC 5280 §6.1 leaves the trust anchor's validity alone (pyhanko follows it); the ICAO PKI
+    does not: 9303-12 sizes a CSCA certificate's validity to outlast every DS certificate and
+    document it signed, so an expired CSCA ends the trust in everything below it, and a DS that a
+    retired CSCA key (perhaps no longer protected) could still sign is refused."""
+    for cert in path.iter_certs(include_root=True):
+        if cert is path.leaf:
+            continue
+        validity = cert["tbs_certificate"]["validity"]
+        if at < validity["not_before"].native:
+            raise CertificateInvalid("chain.not_yet_valid", "a CA certificate on the path is not yet valid")
+        if at > validity["not_after"].native:
+            raise CertificateInvalid("chain.expired", "a CA certificate on the path has expired")
 
 
 #: pyhanko's error classes → our reason codes (docs/reason-codes.md); first match wins, so the
