@@ -114,7 +114,7 @@ def build_cards(work: Path, now: dt.datetime) -> tuple[list[DemoCard], PKIPaths,
                  "invalid", ("aa.signature_invalid", "ca.failed")),
         DemoCard("reported lost", lost, can(lost), "invalid", ("status.lost_or_missing",)),
         DemoCard("BSI reference ePassport (BAC; no published root, signer expired 2014)", bsi,
-                 Credentials(mrz=bsi_mrz), "invalid", ("ds.expired", "aa.key_unauthenticated")),
+                 Credentials(mrz=bsi_mrz), "invalid", ("ds.expired", "dg.not_covered")),
     ]
     # Distinct UIDs so that each tap is a different card on the reader.
     cards = [
