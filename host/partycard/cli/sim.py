@@ -1,0 +1,61 @@
+"""CLI shell, ``partycard sim``: run the simulated reader until interrupted. No logic of its own.
+
+The first line on stdout is ``reader: <pty path>``, flushed at once, so that scripts and other
+programs can read the port to open from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import Any
+
+from partycard.sim.runner import SimulatedReader
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add ``sim`` to the ``partycard`` command."""
+    parser = subparsers.add_parser(
+        "sim",
+        help="run the reader firmware on a pseudo-terminal, as a USB reader would appear",
+        description="Run the unmodified reader firmware on a pseudo-terminal until SIGINT or SIGTERM.",
+    )
+    parser.add_argument("--runtime", choices=("micropython", "cpython"), default="micropython")
+    parser.add_argument("--serial", default="SIM-0001", help="serial number the reader reports")
+    parser.add_argument("--card", default=None, help="card image to place on the virtual reader")
+    parser.add_argument("--heap", default="64k", help="MicroPython heap size (default: 64k, as an ESP32)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the simulator, print its port, wait for a signal, clean up."""
+    if args.card is not None:
+        # The virtual PN532 and card that would hold a card image are not part of this build.
+        print(
+            "partycard sim: --card needs the virtual card and front-end, which this build does not have",
+            file=sys.stderr,
+        )
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        sim = SimulatedReader(runtime=args.runtime, serial=args.serial, heap=args.heap, auto_restart=True)
+        with sim:
+            print(f"reader: {sim.port}", flush=True)
+            print(f"firmware log: {sim.log_file} ({sim.runtime})", file=sys.stderr, flush=True)
+            while not stop.wait(0.2):
+                if sim.failed:
+                    print("partycard sim: the firmware keeps failing at start-up:", file=sys.stderr)
+                    print(sim.last_output or sim.read_log(), file=sys.stderr)
+                    return 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0

@@ -1,0 +1,51 @@
+"""``partycard sim``: the first stdout line names the port, the reader answers there, and SIGTERM
+stops everything cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from partycard.link.client import open_reader
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+
+
+def test_link_cli_sim_serves_until_sigterm() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "partycard", "sim", "--runtime", "cpython", "--serial", "CLI-7"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("reader: /dev/pts/"), first
+        port = first.split(" ", 1)[1].strip()
+        with open_reader(port) as client:
+            assert client.info is not None and client.info.serial == "CLI-7"
+            assert client.ping(b"cli") == b"cli"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        assert not os.path.exists(port)  # both ends of the pty were closed
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_link_cli_sim_refuses_card_without_virtual_card_support() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "partycard", "sim", "--card", "member.json"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "--card" in proc.stderr
