@@ -156,7 +156,7 @@ def run_demo(
         current: list[DemoCard] = []
         try:
             sender.start(idle_poll_s=0.2)
-            with SimulatedReader(runtime=runtime, pn532=pn532, heap="128k") as sim:
+            with SimulatedReader(runtime=runtime, pn532=pn532) as sim:
                 show(f"simulated reader on {sim.port} (firmware on {sim.runtime})")
                 kiosk = Kiosk(
                     lambda: open_reader(sim.port, timeout_s=10.0),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+from pathlib import Path
 import sys
 
 import pytest
@@ -39,9 +40,10 @@ def test_link_cli_sim_serves_until_sigterm() -> None:
             proc.wait()
 
 
-def test_link_cli_sim_refuses_card_without_virtual_card_support() -> None:
+def test_link_cli_sim_refuses_an_unreadable_card_image(tmp_path: Path) -> None:
+    (tmp_path / "member.json").write_text('{"not": "a card image"}', encoding="utf-8")
     proc = subprocess.run(
-        [sys.executable, "-m", "partycard", "sim", "--card", "member.json"],
+        [sys.executable, "-m", "partycard", "sim", "--card", str(tmp_path / "member.json")],
         capture_output=True,
         text=True,
         timeout=30,

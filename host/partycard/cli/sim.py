@@ -13,7 +13,11 @@ import threading
 from types import FrameType
 from typing import Any
 
-from partycard.sim.runner import SimulatedReader
+from partycard.errors import PartycardError
+from partycard.issue.image import CardImage
+from partycard.sim.card import VirtualCard
+from partycard.sim.pn532 import VirtualPN532
+from partycard.sim.runner import DEFAULT_HEAP, SimulatedReader
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -25,19 +29,30 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument("--runtime", choices=("micropython", "cpython"), default="micropython")
     parser.add_argument("--serial", default="SIM-0001", help="serial number the reader reports")
-    parser.add_argument("--card", default=None, help="card image to place on the virtual reader")
-    parser.add_argument("--heap", default="64k", help="MicroPython heap size (default: 64k, as an ESP32)")
+    parser.add_argument("--card", default=None, help="card image (from `partycard issue`) to place on the reader")
+    parser.add_argument("--no-frontend", action="store_true", help="run without the virtual PN532")
+    parser.add_argument(
+        "--heap",
+        default=DEFAULT_HEAP,
+        help=f"MicroPython heap size (default {DEFAULT_HEAP}: the 64-bit unix port needs about twice an ESP32's)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Start the simulator, print its port, wait for a signal, clean up."""
-    if args.card is not None:
-        # The virtual PN532 and card that would hold a card image are not part of this build.
-        print(
-            "partycard sim: --card needs the virtual card and front-end, which this build does not have",
-            file=sys.stderr,
-        )
+    pn532 = None
+    if not args.no_frontend:
+        pn532 = VirtualPN532()
+        if args.card is not None:
+            try:
+                image = CardImage.load(args.card)
+            except (PartycardError, OSError) as exc:
+                print(f"partycard sim: --card {args.card}: {exc}", file=sys.stderr)
+                return 2
+            pn532.insert(VirtualCard(image))
+    elif args.card is not None:
+        print("partycard sim: --card needs the virtual front-end (drop --no-frontend)", file=sys.stderr)
         return 2
     stop = threading.Event()
 
@@ -46,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        sim = SimulatedReader(runtime=args.runtime, serial=args.serial, heap=args.heap, auto_restart=True)
+        sim = SimulatedReader(
+            runtime=args.runtime, pn532=pn532, serial=args.serial, heap=args.heap, auto_restart=True
+        )
         with sim:
             print(f"reader: {sim.port}", flush=True)
             print(f"firmware log: {sim.log_file} ({sim.runtime})", file=sys.stderr, flush=True)
