@@ -26,7 +26,10 @@ CHUNK_SIZES = (0xDF, 0x80, 0x40, 0x20)
 @dataclass(frozen=True)
 class ReadPolicy:
     chunk_sizes: tuple[int, ...] = CHUNK_SIZES
-    max_batch: int = 8
+    #: Commands per apdu.batch. The reader answers a batch only while its reply is sure to fit
+    #: MAX_PAYLOAD: it reserves the worst-case short response (256 + SW + CBOR header) per APDU
+    #: before running it (SPEC.md §4), so 7 fit where 8 would come back as 7 plus one more round trip.
+    max_batch: int = 7
     max_retries_per_file: int = 6
     #: Files read when the caller does not name any (besides EF.COM): SOD and EF.COM's DGs.
     default_extra: tuple[str, ...] = field(default=("EF.SOD",))
