@@ -1,0 +1,107 @@
+"""Reading cards through the whole reader chain: host → link (pty) → firmware on MicroPython →
+virtual PN532 (HSU wire protocol) → virtual card. Every file must arrive byte for byte."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from partycard.card.lds.dg13 import parse_dg13
+from partycard.card.reader import MRZKey, read_document
+from partycard.demo import BSI_DUMP, EXAMPLE_MEMBER
+from partycard.errors import AccessControlError
+from partycard.issue import CardImage, init_pki, issue_card, issue_from_dump
+from partycard.link.client import open_reader
+from partycard.sim.card import VirtualCard
+from partycard.sim.pn532 import VirtualPN532
+from partycard.sim.runner import SimulatedReader
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("pki")
+    init_pki(path, now=NOW)
+    return path
+
+
+def _read(image: CardImage, **credentials: object) -> tuple[object, SimulatedReader]:
+    pn532 = VirtualPN532(VirtualCard(image))
+    with SimulatedReader(pn532=pn532) as sim, open_reader(sim.port) as reader:
+        reader.wait_card(5.0)
+        read = read_document(reader, aa_challenge=b"\x42" * 8, **credentials)  # type: ignore[arg-type]
+        reader.release()
+    return read, sim
+
+
+def test_bsi_reference_data_set_reads_back_byte_identical_with_bac() -> None:
+    image = issue_from_dump(BSI_DUMP, aa_key=BSI_DUMP / "DG15_sk.pkcs8", ca_key=BSI_DUMP / "DG14_sk.pkcs8")
+    mrz = image.mrz_information or ""
+    read, _ = _read(image, mrz=MRZKey(mrz[:9].rstrip("<"), mrz[10:16], mrz[17:23]))
+    assert read.access_control == "BAC"  # type: ignore[attr-defined]
+    files = read.files  # type: ignore[attr-defined]
+    for path in sorted(BSI_DUMP.glob("*.bin")):
+        assert files[path.stem] == path.read_bytes(), path.name
+    assert set(files) == {p.stem for p in BSI_DUMP.glob("*.bin")}
+
+
+@pytest.mark.parametrize(("curve", "oid_curve"), [("brainpoolP256r1", "brainpoolP256r1"), ("P-256", "secp256r1")])
+def test_party_card_reads_back_with_pace_can(pki: Path, curve: str, oid_curve: str) -> None:
+    member = json.loads(EXAMPLE_MEMBER.read_text(encoding="utf-8"))
+    image = issue_card(member, pki, now=NOW, can="472915", pace_curve=curve)
+    read, _ = _read(image, can="472915")
+    assert read.access_control == "PACE-CAN"  # type: ignore[attr-defined]
+    assert read.pace_params.curve == oid_curve  # type: ignore[attr-defined]
+    assert read.files == image.files  # type: ignore[attr-defined]
+    record = parse_dg13(read.files["DG13"])  # type: ignore[attr-defined]
+    assert record.full_name == "Nguyễn Thị Minh Khai"
+    assert record.party_organisation == member["organisation"]
+    assert read.ca.ran and read.aa is not None  # type: ignore[attr-defined]
+
+
+def test_wrong_can_is_a_clear_error_and_costs_one_try(pki: Path) -> None:
+    member = json.loads(EXAMPLE_MEMBER.read_text(encoding="utf-8"))
+    image = issue_card(member, pki, now=NOW, can="472915")
+    with SimulatedReader(pn532=VirtualPN532(VirtualCard(image))) as sim, open_reader(sim.port) as reader:
+        reader.wait_card(5.0)
+        with pytest.raises(AccessControlError, match=r"CAN|password|authentic"):
+            read_document(reader, can="000000")
+        reader.release()
+        reader.wait_card(5.0)
+        read = read_document(reader, can="472915")  # the right CAN still opens it
+    assert read.files == image.files
+
+
+def test_read_dump_then_verify_from_the_command_line(pki: Path, tmp_path: Path) -> None:
+    member = json.loads(EXAMPLE_MEMBER.read_text(encoding="utf-8"))
+    image = issue_card(member, pki, now=NOW, can="472915")
+    dump = tmp_path / "dump"
+    with SimulatedReader(pn532=VirtualPN532(VirtualCard(image))) as sim:
+        proc = subprocess.run(
+            [str(BIN / "partycard"), "read", "--port", sim.port, "--can", "472915", "--dump", str(dump), "--json"],
+            capture_output=True, text=True, timeout=120,
+        )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["access_control"] == "PACE-CAN" and out["member"]["Card number"] == member["card_number"]
+    for name, data in image.files.items():
+        assert (dump / f"{name}.bin").read_bytes() == data
+    assert json.loads((dump / "aa.json").read_text())["challenge"]
+    verify = subprocess.run(
+        [str(BIN / "partycard"), "verify", str(dump), "--trust", str(pki / "root-ca.pem"),
+         "--crl", str(pki / "root-ca.crl.pem"), "--json", "--at", "2026-06-02T00:00:00Z"],
+        capture_output=True, text=True, timeout=120,
+    )
+    verdict = json.loads(verify.stdout)
+    # No denylist was given: the status check cannot run, so the card is incomplete, never valid.
+    assert verify.returncode == 3 and verdict["verdict"] == "incomplete", verify.stdout + verify.stderr
+    failed = [c for c in verdict["checks"] if c["status"] == "failed"]
+    assert failed == []
