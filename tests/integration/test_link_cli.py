@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from pathlib import Path
 import sys
+from pathlib import Path
 
 import pytest
 

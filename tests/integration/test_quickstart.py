@@ -39,13 +39,19 @@ def test_quickstart_reads_and_verifies_a_card_on_the_simulator(tmp_path: Path) -
         first = sim.stdout.readline()
         assert first.startswith("reader: /dev/"), first + (sim.stderr.read() if sim.poll() is not None else "")
         port = first.split(": ", 1)[1].strip()
-        proc = subprocess.run(
-            [sys.executable, str(QUICKSTART), port, str(tmp_path / "pki"), "123456"],
-            capture_output=True, text=True, timeout=120, cwd=tmp_path, env=dict(os.environ),
-        )
+        # Twice on the same reader: the first run ends without releasing the card, and the second
+        # must still get a fresh card session, not the first one's secure-messaging state.
+        runs = [
+            subprocess.run(
+                [sys.executable, str(QUICKSTART), port, str(tmp_path / "pki"), "123456"],
+                capture_output=True, text=True, timeout=120, cwd=tmp_path, env=dict(os.environ),
+            )
+            for _ in range(2)
+        ]
     finally:
         os.killpg(sim.pid, signal.SIGTERM)
         sim.wait(timeout=30)
-    assert proc.returncode == 0, proc.stderr
-    # No card-status list was given, so the status check is not performed: incomplete, not valid.
-    assert proc.stdout.strip() == "Nguyễn Thị Minh Khai DV0012345678 PACE-CAN incomplete"
+    for proc in runs:
+        assert proc.returncode == 0, proc.stderr
+        # No card-status list was given, so the status check is not performed: incomplete, not valid.
+        assert proc.stdout.strip() == "Nguyễn Thị Minh Khai DV0012345678 PACE-CAN incomplete"

@@ -49,6 +49,7 @@ class CardService:
         self.dev = dev
         self.rf = None
         self.card = None
+        self._used = False  # APDUs were exchanged with the active card since its activation
         self.await_empty = False  # after card.release: no card.present until the field empties
         self._released_uid = None
         self._next_up = 0
@@ -118,6 +119,7 @@ class CardService:
 
     def _activated(self, ctx, card):
         self.card = card
+        self._used = False
         self.await_empty = False
         if ctx is not None:
             ctx.emit(codes.OP_EV_CARD_PRESENT, card.info())
@@ -153,7 +155,13 @@ class CardService:
         """Return the active card's info, or poll until one comes; NoCardFault after timeout."""
         self._ensure_up()
         if self.card is not None:
-            return self.card.info()
+            if not self._used:
+                return self.card.info()
+            # An earlier session exchanged APDUs and never released the card: it may still hold
+            # that session's state (secure messaging, the selected application). A new session
+            # starts from a fresh activation (ISO/IEC 14443-4 §8: deselection ends it).
+            self.release(ctx)
+            self.await_empty = False
         deadline = clock.ticks_add(_now(), timeout_ms)
         self._with_keepalive(ctx)
         try:
@@ -184,6 +192,7 @@ class CardService:
         self._ensure_up()
         if self.card is None:
             raise NotActiveFault("no card is active")
+        self._used = True
         return self.card
 
     def transmit(self, ctx, apdu):
