@@ -178,7 +178,7 @@ def read_document(
     if ca is not None and ca.failed and session.sm is None:
         # The failed proof ended secure messaging. Open the card again with the same credentials to
         # read the rest: the verdict judges the failed CA, the reader only reports it.
-        log.warning("chip authentication failed; opening the card again to finish the read")
+        log.info("chip authentication failed; opening the card again to finish the read")
         _access(session, reader, can, mrz, card_access=(card_access, "present"))
     order = sorted(set(wanted) - set(out), key=lambda n: FILES[n][0])
     if aa_challenge is not None and "DG15" not in order:

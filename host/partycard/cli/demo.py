@@ -17,7 +17,12 @@ def register(sub: Any) -> None:
         "each verdict and a summary. Exit 0 only when every card got its expected verdict and every "
         "result reached the receiver.",
     )
-    p.add_argument("--runtime", choices=("micropython", "cpython"), default="micropython")
+    p.add_argument(
+        "--runtime",
+        choices=("micropython", "cpython"),
+        default="micropython",
+        help="where the firmware runs: the MicroPython unix port (as on the reader) or CPython",
+    )
     p.add_argument("--keep", type=Path, metavar="DIR", help="keep the PKI, cards, outbox and receiver DB here")
     p.set_defaults(func=run)
 

@@ -20,19 +20,24 @@ def register(sub: Any) -> None:
     p.add_argument("--serial", help="reader serial number to store in the board's config.json")
     p.add_argument("--mpy", action="store_true", help="compile to .mpy with mpy-cross (less RAM)")
     p.add_argument("--dry-run", action="store_true", help="stage the files and print the commands only")
+    p.add_argument("--stage", type=Path, metavar="DIR", help="stage into DIR and keep it (default: a temporary folder)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Stage, copy, reset and check."""
     with tempfile.TemporaryDirectory(prefix="partycard-deploy-") as tmp:
+        stage_dir = args.stage or Path(tmp)
+        stage_dir.mkdir(parents=True, exist_ok=True)
         plan = deploy.plan(
-            args.port, board=args.board, serial=args.serial, compile_mpy=args.mpy, stage_dir=Path(tmp)
+            args.port, board=args.board, serial=args.serial, compile_mpy=args.mpy, stage_dir=stage_dir
         )
-        print(f"staged {len(plan.files)} files for {plan.board} ({'mpy' if plan.compiled else 'py'})")
+        print(f"staged {len(plan.files)} files for {plan.board} ({'mpy' if plan.compiled else 'py'}) in {stage_dir}")
         for cmd in plan.commands:
             print("$", " ".join(cmd))
         if args.dry_run:
+            if args.stage is None:
+                print("(the staging folder is removed on exit; use --stage DIR to keep it and run these by hand)")
             return 0
         deploy.execute(plan)
     from partycard.link.client import open_reader

@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("pki", help="make a test PKI (root CA, document signers, CRL)")
     sub = parser.add_subparsers(dest="pki_command", metavar="ACTION", required=True)
     init = sub.add_parser("init", help="create a root CA, two document signers and a CRL in DIR")
-    init.add_argument("dir", metavar="DIR")
+    init.add_argument("dir", metavar="DIR", help="folder for the PKI (created; root-ca.pem, root-ca.crl.pem, ds-*.pem)")
     init.add_argument("--algorithm", choices=ALGORITHMS, default="ecdsa-p256")
     init.add_argument("--now", help="issuing time, ISO 8601 (default: now, UTC)")
     init.set_defaults(func=_init)

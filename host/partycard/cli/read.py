@@ -14,7 +14,13 @@ from partycard.cli.watch import parse_mrz
 
 def register(sub: Any) -> None:
     """Add the ``read`` sub-command."""
-    p: argparse.ArgumentParser = sub.add_parser("read", help="read one card and print its data")
+    p: argparse.ArgumentParser = sub.add_parser(
+        "read",
+        help="read one card and print its data",
+        description="Waits for a card on the reader, opens it (PACE with the CAN, or BAC/PACE with the MRZ), "
+        "reads every file whole, runs Active and Chip Authentication, and prints the member data. "
+        "With --dump it writes the raw files for `partycard verify`; with --trust it verifies too.",
+    )
     p.add_argument("--port", required=True, help="reader port (/dev/ttyUSB0, or the pty `partycard sim` printed)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--can", help="the 6-digit CAN printed on the card (PACE)")
@@ -29,14 +35,17 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def write_dump(directory: Path, files: dict[str, bytes], aa: Any) -> None:
-    """Raw files as NAME.bin, plus aa.json when Active Authentication ran (the verify input format)."""
+def write_dump(directory: Path, files: dict[str, bytes], aa: Any, ca: Any) -> None:
+    """Raw files as NAME.bin, aa.json when Active Authentication ran and ca.json when Chip
+    Authentication was attempted (the input format of ``partycard verify``)."""
     directory.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (directory / f"{name}.bin").write_bytes(data)
     if aa is not None:
         text = json.dumps({"challenge": aa.challenge.hex(), "signature": aa.signature.hex()}, indent=2)
         (directory / "aa.json").write_text(text + "\n", encoding="utf-8")
+    if ca is not None and (ca.ran or ca.failed):
+        (directory / "ca.json").write_text(json.dumps({"ran": bool(ca.ran)}) + "\n", encoding="utf-8")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         )
         reader.release()
     if args.dump:
-        write_dump(args.dump, read.files, read.aa)
+        write_dump(args.dump, read.files, read.aa, read.ca)
     summary = member_summary(read.files)
     out: dict[str, Any] = {
         "card": {"type": card.type, "uid": card.uid.hex()},

@@ -27,7 +27,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="run the reader firmware on a pseudo-terminal, as a USB reader would appear",
         description="Run the unmodified reader firmware on a pseudo-terminal until SIGINT or SIGTERM.",
     )
-    parser.add_argument("--runtime", choices=("micropython", "cpython"), default="micropython")
+    parser.add_argument(
+        "--runtime",
+        choices=("micropython", "cpython"),
+        default="micropython",
+        help="where the firmware runs: the MicroPython unix port (as on the reader) or CPython",
+    )
     parser.add_argument("--serial", default="SIM-0001", help="serial number the reader reports")
     parser.add_argument("--card", default=None, help="card image (from `partycard issue`) to place on the reader")
     parser.add_argument("--no-frontend", action="store_true", help="run without the virtual PN532")

@@ -20,6 +20,9 @@ def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "watch",
         help="the kiosk loop: wait for a card, read, verify, record, forward, signal, repeat",
+        description="The kiosk loop. Waits for a card, reads it, verifies it against the trusted roots, "
+        "CRLs and card status list, shows the verdict, commits the result to the outbox and sends it to "
+        "the backend, signals on the reader and waits for the card to leave. Runs until Ctrl-C.",
     )
     p.add_argument("--port", required=True, help="reader port (/dev/ttyUSB0, or the pty `partycard sim` printed)")
     p.add_argument("--trust", action="append", type=Path, required=True, metavar="PATH",
@@ -79,6 +82,19 @@ def run(args: argparse.Namespace) -> int:
 
     creds = Credentials(can=args.can, mrz=parse_mrz(args.mrz) if args.mrz else None)
     verifier = DocumentVerifier.from_paths(args.trust, args.crl, args.denylist)
+    # A kiosk configured so that no card can ever be valid would turn away every genuine member.
+    if verifier.policy.crl_required and not args.crl:
+        raise ConfigError(
+            f"policy {verifier.policy.version} requires a current CRL from the card issuers' authority: "
+            "pass --crl PATH (e.g. the root-ca.crl.pem of `partycard pki init`)"
+        )
+    if args.denylist is None and verifier.policy.is_required("card.status"):
+        print(
+            f"partycard watch: warning: no --denylist; policy {verifier.policy.version} needs the card "
+            "status list, so verdicts will be 'incomplete', never 'valid'",
+            file=sys.stderr,
+            flush=True,
+        )
     outbox = Outbox(args.outbox)
     sender = None
     if args.backend:

@@ -6,6 +6,7 @@ member's name and card number; it is never written to a log (logs carry only the
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,8 +19,24 @@ _HEADLINE = {
 }
 
 
+#: What each check means, in the words an office clerk reads (check names: verify.verdict).
+CHECK_LABELS = {
+    "sod.signature": "Card data signed by the issuer",
+    "dg.hashes": "Card data unchanged since signing",
+    "ds.path": "Issuer certified by the trusted authority",
+    "ds.revocation": "Issuer certificate not revoked",
+    "chip.aa": "Chip is the original (Active Authentication)",
+    "chip.ca": "Chip is the original (Chip Authentication)",
+    "card.status": "Card not reported withdrawn, lost or replaced",
+}
+
+
 def _line(text: str = "") -> str:
     return "│ " + text[: WIDTH - 4].ljust(WIDTH - 4) + " │"
+
+
+def _lines(text: str, indent: str = "") -> list[str]:
+    return [_line(part) for part in textwrap.wrap(text, WIDTH - 4, subsequent_indent=indent) or [""]]
 
 
 def render_verdict(
@@ -36,6 +53,10 @@ def render_verdict(
     """
     status = str(verdict.get("verdict"))
     out = ["┌" + "─" * (WIDTH - 2) + "┐", _line(_HEADLINE.get(status, status.upper())), _line()]
+    if member and status != "valid":
+        # What the chip says is shown so the clerk can compare it with the person, but it is not
+        # vouched for: on a forged or tampered card it is exactly what the forger wrote.
+        out.append(_line("As written on the chip (NOT verified):"))
     for label, value in member:
         out.append(_line(f"{label:<16} {value}"))
     if verdict.get("issuer"):
@@ -45,8 +66,9 @@ def render_verdict(
     out.append(_line())
     for check in verdict.get("checks", []):
         mark = _MARK.get(str(check.get("status")), "?")
-        reason = f"  [{check['reason']}]" if check.get("reason") else ""
-        out.append(_line(f"{mark} {check.get('name')}{reason}"))
+        name = str(check.get("name"))
+        reason = f" [{check['reason']}]" if check.get("reason") else ""
+        out += _lines(f"{mark} {CHECK_LABELS.get(name, name)}{reason}", "    ")
     out.append(_line())
     out.append(_line(f"policy {verdict.get('policy_version')}"
                      + (f" · recorded {recorded}" if recorded else " · NOT recorded")))
@@ -57,4 +79,4 @@ def render_verdict(
 def render_message(title: str, text: str) -> str:
     """A boxed panel for a tap that produced no verdict (card removed, reader error)."""
     rule = "─" * (WIDTH - 2)
-    return "\n".join(["┌" + rule + "┐", _line(title), _line(text), "└" + rule + "┘"])
+    return "\n".join(["┌" + rule + "┐", _line(title), *_lines(text), "└" + rule + "┘"])
