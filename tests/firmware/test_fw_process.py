@@ -159,7 +159,9 @@ def test_banner_hello_ping_errors_and_1000_pings(reader: Reader) -> None:
     body = hello[4]
     assert body["protocol"] == 1 and body["serial"] == "PTY-0042" and body["board"] == "unix"
     assert body["firmware"] == match.group(1).decode() and body["max_payload"] == 2048
-    assert body["frontend"] is None and body["ops"] == ["cancel", "diag", "hello", "ping"]
+    assert body["frontend"] is None and body["ops"] == [
+        "cancel", "config.get", "config.set", "diag", "hello", "ping", "reboot", "selftest", "ui",
+    ]
     assert isinstance(body["boot_id"], bytes) and len(body["boot_id"]) == 8
 
     every_byte = bytes(range(256))  # 0x00, 0x03, 0x11, 0x13, CR and LF must all pass unchanged

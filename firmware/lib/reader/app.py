@@ -1,45 +1,41 @@
 """App layer: the reader's main loop. Composes board, link and card layers; no protocol logic.
 
-``run()`` loads the board, prints the banner, sends one delimiter, installs the built-in ops
-(hello, ping, cancel, diag) and the card service when the board has a front-end, then serves the
-link until it closes (SPEC.md §1, §4).
+``run()`` reads the stored config, loads the board it names, prints the banner, sends one
+delimiter, installs the built-in ops (hello, ping, cancel, diag), the device ops (config.get,
+config.set, selftest, reboot, ui) and the card service when the board has a front-end, then serves
+the link until it closes (SPEC.md §1, §4).
+
+The device ops live in ``reader.device``, loaded for one request and dropped after it: on the unix
+port (and for .mpy files on a board) loaded code takes heap, and these ops are rare. What must stay
+is here: the idle hook that advances a playing UI pattern, and ``serve()``, the main loop and the
+only place the watchdog is fed.
 """
 
 import gc
 import os
+import sys
 
 from reader import VERSION, clock
 from reader.link import codes
 
 
 class Reader:
-    """The built-in ops and what they report: boot id, uptime, the card service."""
+    """The built-in ops and what they report (boot id, uptime, the card service, the last UI
+    pattern), the door to the device ops, the UI idle hook, and the reboot request."""
 
     def __init__(self, app):
         self.app = app
         self.card_service = None
+        self.stored = None  # the config on flash; None: a link-only build without device ops
+        self.reboot_pending = False
+        self.ui_pattern = None  # the last ui pattern, reported by diag
+        self.player = None  # the UI pattern playing (reader.device.Player), None when none is
         self.boot_id = os.urandom(8)  # SPEC.md §4: new at every start
         self._uptime_ms = 0
         self._tick = clock.ticks_ms()
-        app.register(codes.OP_HELLO, self.hello)
+        app.register(codes.OP_HELLO, self.device_op)  # once per connection: loaded when asked
         app.register(codes.OP_PING, self.ping)
         app.register(codes.OP_DIAG, self.diag)
-
-    def hello(self, ctx, body):
-        from reader.link.schema import check_keys
-
-        check_keys(body, ())
-        svc = self.card_service
-        return {
-            "protocol": codes.PROTOCOL_VERSION,
-            "firmware": VERSION,
-            "serial": ctx.board.serial,
-            "max_payload": codes.MAX_PAYLOAD,
-            "frontend": None if svc is None else svc.frontend_name(),
-            "ops": ctx.ops(),
-            "boot_id": self.boot_id,
-            "board": ctx.board.name,
-        }
 
     def ping(self, ctx, body):
         from reader.link.schema import check_keys, get_bstr
@@ -69,16 +65,46 @@ class Reader:
             # the peak of bytes allocated and not explicitly freed, collected garbage included,
             # so far above what was ever live; 0 elsewhere.
             "heap_peak": _mem_peak(),
+            # The last ``ui`` pattern (null before the first): on a PC the only trace of the LEDs.
+            "ui": self.ui_pattern,
         }
+
+    # --- hello and the device ops (SPEC.md §4): config.get/config.set, selftest, reboot, ui ----
+
+    def device_op(self, ctx, body):
+        # config.set needs only the config module, not the device ops' code too.
+        if ctx.op == codes.OP_CONFIG_SET:
+            from reader import config as module
+        else:
+            from reader import device as module  # type: ignore[no-redef]
+        try:
+            return module.run(self, ctx, body)
+        finally:
+            forget(module.__name__[7:])
+
+    def ui_tick(self, ctx):
+        # Idle hook: advance the pattern playing (reader.device.Player), if one is.
+        if self.player is not None:
+            self.player.tick()
+
+
+def forget(name):
+    """Drop the module ``reader.<name>``, loaded for one job, so that its code leaves the heap (where
+    the unix port, and a board running .mpy files, keep loaded code; frozen code costs none)."""
+    sys.modules.pop("reader." + name, None)
+    try:
+        delattr(sys.modules["reader"], name)
+    except (KeyError, AttributeError):
+        pass
 
 
 def _mem_peak():
     try:
         import micropython
-
-        return micropython.mem_peak()
-    except (ImportError, AttributeError):
+    except ImportError:
         return 0
+    peak = getattr(micropython, "mem_peak", None)  # the unix port only
+    return peak() if peak is not None else 0
 
 
 def _install_card_service(app, reader):
@@ -106,8 +132,9 @@ def banner(board):
     return (line + f" protocol={codes.PROTOCOL_VERSION}\n").encode("utf-8")
 
 
-def build(board):
-    """The App for ``board`` with every op installed, before anything is written."""
+def build(board, stored=None):
+    """The Reader (``.app``: the App) for ``board`` with every op installed, before anything is
+    written. ``stored`` is the config on flash; None installs no device ops (a link-only build)."""
     from reader.link.port import Port
 
     # The frame buffers are the largest allocations: made first, while the heap is unfragmented.
@@ -117,18 +144,58 @@ def build(board):
     from reader.link.dispatch import App
 
     app = App(port, board)
-    _install_card_service(app, Reader(app))
-    return app
+    reader = Reader(app)
+    if stored is not None:
+        reader.stored = stored
+        door = reader.device_op  # one bound method for all five, not five
+        for op in (codes.OP_CONFIG_GET, codes.OP_CONFIG_SET, codes.OP_SELFTEST, codes.OP_REBOOT, codes.OP_UI):
+            app.register(op, door)
+        app.add_idle(reader.ui_tick)
+    _install_card_service(app, reader)
+    return reader
+
+
+def serve(reader):
+    """The main loop: one request (or idle round) per iteration, then the watchdog is fed. Fed here
+    only (never from a handler, an exception handler or a timer): a handler that hangs stops the
+    feeding and machine.WDT resets the board (research §5.1). ``reboot`` takes effect here, after
+    its reply went out (SPEC.md §4)."""
+    from reader.link.dispatch import log_exception
+
+    app = reader.app
+    wdt = app.board.watchdog() if reader.stored is not None else None
+    while True:
+        try:
+            app.serve_once()
+        except EOFError:
+            return
+        except MemoryError as exc:
+            # Outside any handler (decoding a request or encoding a reply in a fragmented heap):
+            # that request goes unanswered and the host's timeout covers it (SPEC.md §6); the
+            # loop goes on, unfed this once. A loop that only fails stops feeding the watchdog.
+            log_exception(exc)
+            gc.collect()
+            continue
+        if wdt is None:
+            continue
+        wdt.feed()
+        if reader.reboot_pending:
+            reader.reboot_pending = False  # reset() does not return on a board; a test's may
+            clock.sleep_ms(100)  # the reply is written; let the UART/USB FIFO drain
+            app.board.reset()
 
 
 def run(board=None):
     """Start the reader on ``board`` (a board object, a board name, or None for the default)."""
-    from reader import boards
+    from reader import boards, config
 
+    stored = config.load()
     if board is None or isinstance(board, str):
-        board = boards.load(board)
-    app = build(board)
-    app.port.write_raw(banner(board))
-    app.port.write_raw(b"\x00")  # SPEC.md §2: the host drops whatever noise it has accumulated
+        board = boards.load(board, stored)
+    del config, boards  # start-up only: unreferenced, forget() can free the config module's code
+    forget("config")  # config.set brings it back for its one request
+    reader = build(board, stored)
+    reader.app.port.write_raw(banner(board))
+    reader.app.port.write_raw(b"\x00")  # SPEC.md §2: the host drops whatever noise it has accumulated
     gc.collect()
-    app.serve_forever()
+    serve(reader)

@@ -1,8 +1,10 @@
 """Board layer: picks the board module and provides the stdio Stream. The only layer near machine.
 
 A board module defines ``Board`` with attributes ``name``, ``serial`` (text), ``link`` (a Stream),
-``has_frontend`` (bool) and methods ``open_pn532()`` (a Stream or None), ``led(pattern)``,
-``reset()``.
+``has_frontend`` (bool) and methods ``open_pn532()`` (a Stream or None) or ``pn532_bus()``,
+``outputs(green, red, tone_hz)`` (status LEDs and buzzer), ``watchdog()`` (an object with
+``feed()``) and ``reset()``. ``Board(name, stored)`` gets its pin map's name (``boards/<name>.json``)
+and the stored config.
 
 A Stream has ``write(buf)`` (writes everything), ``readinto(buf)`` (non-blocking: the count read,
 0 when nothing; EOFError when the link is gone for good), ``poll(timeout_ms)`` (readable within the
@@ -14,20 +16,23 @@ import select
 import sys
 
 
-def load(name=None):
-    """The board ``name``, else env PARTYCARD_BOARD, else unix on linux/darwin, else esp32."""
-    if name is None:
-        getenv = getattr(os, "getenv", None)
-        name = getenv("PARTYCARD_BOARD") if getenv is not None else None
-    if not name:
-        name = "unix" if sys.platform in ("linux", "darwin") else "esp32"
-    if name == "unix":
-        from reader.boards import unix as module
-    elif name == "esp32":
-        from reader.boards import esp32 as module
-    else:
-        raise ValueError("unknown board: " + name)
-    return module.Board()
+def load(name=None, stored=None):
+    """The board ``name``, else the one named in the stored config (``reader.config``), else env
+    PARTYCARD_BOARD, else the platform's: ``unix`` on a PC, an ESP32 pin map on a board (esp32.py
+    picks it). ``stored`` is the config dict (None: read it)."""
+    if stored is None:
+        from reader import config
+
+        stored = config.load()
+    getenv = getattr(os, "getenv", None)
+    name = name or stored.get("board") or (getenv("PARTYCARD_BOARD") if getenv is not None else None)
+    if name == "unix" or (not name and sys.platform in ("linux", "darwin")):
+        from reader.boards import unix
+
+        return unix.Board(None, stored)  # a PC has no pins: its pin map is not read
+    from reader.boards import esp32
+
+    return esp32.Board(name, stored)
 
 
 class Poller:

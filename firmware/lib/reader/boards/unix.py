@@ -1,18 +1,14 @@
 """Board layer: the unix port (and CPython) as a reader. Host link on stdio, PN532 on a socket.
 
 Environment: PARTYCARD_SERIAL (default "SIM-0001"); PARTYCARD_PN532_SOCKET, the path of an AF_UNIX
-stream socket where a PN532 (the simulator's virtual one) speaks HSU frames; unset means no
-front-end.
+stream socket where a PN532 (the simulator's virtual one) speaks HSU frames (``unix_socket.py``);
+unset means no front-end.
 """
 
 import os
-import socket
-import struct
 import sys
 
-from reader.boards import Poller, StdioStream
-
-_EAGAIN = 11
+from reader.boards import StdioStream
 
 
 def _getenv(name, default=None):
@@ -20,79 +16,44 @@ def _getenv(name, default=None):
     return default if value is None or value == "" else value
 
 
-class SocketStream:
-    """A connected AF_UNIX stream socket as a Stream. The PN532 side closing reads as silence."""
-
-    def __init__(self, path):
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        if sys.implementation.name == "micropython":
-            # MicroPython's connect() takes a raw sockaddr: sockaddr_un is the family in host
-            # byte order followed by the NUL-terminated path.
-            self._sock.connect(struct.pack("H", socket.AF_UNIX) + path.encode("utf-8") + b"\x00")
-        else:
-            self._sock.connect(path)
-        self._sock.setblocking(False)
-        self._poll = Poller(self._sock)
-        self._recv_into = getattr(self._sock, "recv_into", None)
-        self._eof = False
-        self.baudrate = 115200
-
-    def poll(self, timeout_ms):
-        if self._eof:
-            return False
-        return self._poll.readable(timeout_ms)
-
-    def readinto(self, buf):
-        if self._eof:
-            return 0
-        try:
-            n = self._recv_into(buf) if self._recv_into is not None else self._sock.readinto(buf)
-        except OSError as exc:
-            if exc.args and exc.args[0] == _EAGAIN:
-                return 0
-            raise
-        if n is None:
-            return 0  # MicroPython: nothing there on a non-blocking socket
-        if n == 0:
-            self._eof = True
-        return n
-
-    def write(self, buf):
-        mv = memoryview(buf)
-        while len(mv) > 0:
-            try:
-                n = self._sock.send(mv)
-            except OSError as exc:
-                if not exc.args or exc.args[0] != _EAGAIN:
-                    raise
-                n = 0
-            if n:
-                mv = mv[n:]
-
-    def set_baudrate(self, baud):
-        self.baudrate = baud  # a socket has no line rate; kept so the bus can read it back
-
-    def close(self):
-        self._sock.close()
+REBOOT_STATUS = 75  # exit status of ``reboot`` (EX_TEMPFAIL): the simulator starts the firmware again
 
 
 class Board:
-    name = "unix"
+    """The unix port as a reader: ``Board(name, stored)``; a PC has no pins, so no pin map is read.
+    The stored config's ``serial`` wins over env PARTYCARD_SERIAL."""
 
-    def __init__(self):
-        self.serial = _getenv("PARTYCARD_SERIAL", "SIM-0001")
+    name = "unix"
+    # The simulated PN532 is served by a thread of the host process, which shares its interpreter
+    # lock with the host's own work (elliptic-curve arithmetic, garbage collection), so its ACK can
+    # come far later than a chip's 15 ms (UM0701-02 §6.2.3). Resending then would hand a
+    # non-idempotent InDataExchange to the card twice; wait for the ACK instead.
+    pn532_ack_slack_ms = 500
+
+    def __init__(self, name=None, stored=None):
+        stored = stored or {}
+        self.serial = stored.get("serial") or _getenv("PARTYCARD_SERIAL", "SIM-0001")
         self._pn532_path = _getenv("PARTYCARD_PN532_SOCKET")
         self.has_frontend = self._pn532_path is not None
         self.link = StdioStream()
-        self.led_pattern = None
+        self.outputs_state = (0, 0, 0)
+        self.feeds = 0
 
     def open_pn532(self):
         if self._pn532_path is None:
             return None
+        from reader.boards.unix_socket import SocketStream
+
         return SocketStream(self._pn532_path)
 
-    def led(self, pattern):
-        self.led_pattern = pattern  # no LED on a PC; the last pattern is kept for tests
+    def outputs(self, green, red, tone_hz):
+        self.outputs_state = (green, red, tone_hz)  # no LEDs on a PC; kept for tests and diag
+
+    def watchdog(self):
+        return self  # stands in for machine.WDT: a process has nothing to reset; feeds are counted
+
+    def feed(self):
+        self.feeds += 1
 
     def reset(self):
-        sys.exit(0)
+        sys.exit(REBOOT_STATUS)

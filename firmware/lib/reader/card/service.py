@@ -111,6 +111,28 @@ class CardService:
             return None
         return self.dev.name()
 
+    def selftest(self, ctx=None):
+        """``selftest`` (SPEC.md §4): GetFirmwareVersion (UM0701-02 §7.2.2) names the front-end
+        and its firmware; RFConfiguration item 1 (§7.3.1) switches the RF field off and on again.
+        An active card does not survive the field going off: it is reported removed first."""
+        out = {"frontend": None, "firmware": None, "rf": False, "ok": False}
+        try:
+            self._ensure_up()
+            ic, ver, rev, _ = self.dev.get_firmware_version()
+            out["frontend"] = "PN5%02X" % ic  # noqa: UP031 - IC 0x32 is the PN532
+            out["firmware"] = f"{ver}.{rev}"
+            self._lost(ctx)
+            self.dev.rf_field(False)
+            self.dev.rf_field(True)
+            out["rf"] = True
+        except NoFrontend:
+            return out
+        except ReaderFault as exc:
+            self._fault(ctx, exc)  # counts towards the re-initialisation that restores the field
+            return out
+        out["ok"] = True
+        return out
+
     def _ensure_up(self):
         if not self._up:
             self.start()

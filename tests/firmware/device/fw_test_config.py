@@ -1,0 +1,138 @@
+"""reader.config on its own: validation, merging, atomic save, the pin maps as data.
+
+Runs on MicroPython (64 KiB heap) and CPython from tests/firmware (test_firmware_suites.py), with
+PARTYCARD_CONFIG_DIR pointing at a scratch folder so that nothing is written beside the firmware.
+"""
+
+import json
+import os
+import sys
+
+from reader import config, device
+from reader.device import PATTERNS
+from reader.errors import BadArgument, ConfigFault
+
+# Outside the checkout, one folder per runtime (the two runs may overlap). MicroPython's unix port
+# has no os.environ: os.putenv changes what os.getenv reads there; CPython's getenv reads environ.
+_DIR = "/tmp/partycard-fwtest-config-" + sys.implementation.name
+
+
+def _scratch():
+    try:
+        os.mkdir(_DIR)
+    except OSError:
+        pass
+    for name in (config.NAME, config.NAME + ".tmp"):
+        try:
+            os.remove(_DIR + "/" + name)
+        except OSError:
+            pass
+    if hasattr(os, "environ"):
+        os.environ["PARTYCARD_CONFIG_DIR"] = _DIR
+    else:
+        os.putenv("PARTYCARD_CONFIG_DIR", _DIR)
+
+
+def _refused(changes, kind, key):
+    try:
+        config.update({}, changes)
+    except kind as exc:
+        assert exc.detail == {"key": key}, exc.detail
+        return
+    raise AssertionError("accepted: " + repr(changes))
+
+
+def test_path_follows_the_env_folder():
+    _scratch()
+    assert config.path() == _DIR + "/config.json"
+
+
+def test_missing_and_damaged_files_read_as_empty():
+    _scratch()
+    assert config.load() == {}
+    with open(config.path(), "w") as f:
+        f.write("{not json")
+    assert config.load() == {}
+    with open(config.path(), "w") as f:
+        f.write("[1, 2]")
+    assert config.load() == {}
+
+
+def test_save_then_load_round_trip_leaves_no_temp_file():
+    _scratch()
+    data = config.update({}, {"serial": "KIOSK-7", "link": "usb-cdc", "pn532_baud": 921600})
+    config.save(data)
+    assert config.load() == data
+    data = config.update(data, {"link": None, "link_baud": 230400})
+    config.save(data)
+    assert config.load() == {"serial": "KIOSK-7", "pn532_baud": 921600, "link_baud": 230400}
+    assert config.NAME + ".tmp" not in os.listdir(_DIR)
+
+
+def test_unknown_keys_are_config_errors():
+    _refused({"colour": "red"}, ConfigFault, "colour")
+    _refused({"patterns": {"party": [[1, 0, 0, 10]]}}, ConfigFault, "party")
+
+
+def test_bad_values_are_bad_arguments():
+    _refused({"link": "wifi"}, BadArgument, "link")
+    _refused({"link_baud": 12345}, BadArgument, "link_baud")
+    _refused({"link_baud": True}, BadArgument, "link_baud")
+    _refused({"pn532_baud": -1}, BadArgument, "pn532_baud")
+    _refused({"serial": "has space"}, BadArgument, "serial")
+    _refused({"serial": ""}, BadArgument, "serial")
+    _refused({"serial": 7}, BadArgument, "serial")
+    _refused({"board": "no-such-board"}, BadArgument, "board")
+    _refused({"patterns": {"ok": []}}, BadArgument, "ok")
+    _refused({"patterns": {"ok": [[2, 0, 0, 10]]}}, BadArgument, "ok")
+    _refused({"patterns": {"ok": [[1, 0, 0]]}}, BadArgument, "ok")
+    _refused({"patterns": {"ok": [[1, 0, 0, 99999]]}}, BadArgument, "ok")
+    _refused({"patterns": "loud"}, BadArgument, "patterns")
+
+
+def test_one_refusal_changes_nothing():
+    stored = {"serial": "A-1"}
+    try:
+        config.update(stored, {"serial": "B-2", "link": "carrier-pigeon"})
+    except BadArgument:
+        pass
+    assert stored == {"serial": "A-1"}
+
+
+def test_patterns_merge_by_name():
+    stored = config.update({}, {"patterns": {"ok": [[1, 0, 0, 50]]}})
+    stored = config.update(stored, {"patterns": {"fail": [[0, 1, 500, 50]]}})
+    assert stored == {"patterns": {"ok": [[1, 0, 0, 50]], "fail": [[0, 1, 500, 50]]}}
+    for name in PATTERNS:  # the built-in defaults pass the same checks
+        steps = [list(step) for step in device.DEFAULTS[name]]
+        config.update({}, {"patterns": {name: steps}})
+
+
+def test_board_must_fit_this_reader():
+    # The tests run with cwd tests/firmware, where boards/ is not: point root at the firmware.
+    here = os.getcwd()
+    os.chdir("../../firmware")
+    try:
+        assert config.update({}, {"board": "unix"}) == {"board": "unix"}
+        try:
+            config.update({}, {"board": "esp32-devkitc"})  # an ESP32 pin map on the unix port
+        except ConfigFault as exc:
+            assert exc.detail == {"key": "board"}
+        else:
+            raise AssertionError("an ESP32 board was accepted on the unix port")
+    finally:
+        os.chdir(here)
+
+
+def test_pin_maps_are_data():
+    here = os.getcwd()
+    os.chdir("../../firmware")
+    try:
+        for name in ("esp32-devkitc", "esp32-s3-devkitc"):
+            spec = config.board_spec(name)
+            with open("boards/" + name + ".json") as f:
+                assert spec == json.load(f)
+            assert spec["board"] == name and spec["pn532"]["interface"] in ("hsu", "i2c", "spi")
+        assert config.board_spec("nope") is None
+    finally:
+        os.chdir(here)
