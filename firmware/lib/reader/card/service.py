@@ -314,7 +314,8 @@ class CardService:
         from reader.link.schema import check_keys, get_uint
 
         check_keys(body, ("timeout_ms",))
-        return self.wait_card(ctx, get_uint(body, "timeout_ms", hi=600000))
+        # Capped well below the watchdog period, which only the main loop feeds (SPEC.md §4).
+        return self.wait_card(ctx, get_uint(body, "timeout_ms", hi=codes.MAX_WAIT_MS))
 
     def op_apdu(self, ctx, body):
         from reader.link.schema import check_keys, get_bstr

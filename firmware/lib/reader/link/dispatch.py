@@ -6,6 +6,7 @@ Handlers are ``handler(ctx, body) -> dict``. A ReaderFault becomes an error with
 other exception becomes E_INTERNAL, is logged, and the loop keeps serving (SPEC.md §5).
 """
 
+import gc
 import sys
 
 from micropython import const
@@ -90,6 +91,11 @@ class App:
         except ReaderFault as fault:
             self._error(fault, envelope.echo[0], envelope.echo[1])
             return
+        except MemoryError as exc:
+            # A fragmented heap can fail a large request; free what it left and answer anyway.
+            gc.collect()
+            self._internal(exc, envelope.echo[0], envelope.echo[1])
+            return
         self.request_id = ident
         self.op = op
         self.cancelled = False
@@ -110,6 +116,10 @@ class App:
             try:
                 self.port.send(envelope.message(codes.T_RESPONSE, ident, op, result))
             except ReaderFault as exc:  # a result outside the subset is the handler's bug
+                self._internal(exc, ident, op)
+            except MemoryError as exc:  # no room to encode the reply: say so in a short error
+                result = None
+                gc.collect()
                 self._internal(exc, ident, op)
         self.request_id = None
         self.op = None
