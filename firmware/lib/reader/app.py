@@ -72,6 +72,9 @@ class Reader:
     # --- hello and the device ops (SPEC.md §4): config.get/config.set, selftest, reboot, ui ----
 
     def device_op(self, ctx, body):
+        # Loading a module needs contiguous blocks: collect the request's garbage first, or a
+        # fragmented ESP32-sized heap fails the import (seen at 64 KiB on the unix port).
+        gc.collect()
         # config.set needs only the config module, not the device ops' code too.
         if ctx.op == codes.OP_CONFIG_SET:
             from reader import config as module

@@ -29,6 +29,9 @@ class Board:
     # come far later than a chip's 15 ms (UM0701-02 §6.2.3). Resending then would hand a
     # non-idempotent InDataExchange to the card twice; wait for the ACK instead.
     pn532_ack_slack_ms = 500
+    # After start-up the PN532 line is switched to its fastest rate, SetSerialBaudRate
+    # 1 288 000 baud (UM0701-02 §7.2.8); an ESP32 board does so when its config names pn532_baud.
+    pn532_fast_baud = 1288000
 
     def __init__(self, name=None, stored=None):
         stored = stored or {}
