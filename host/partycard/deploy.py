@@ -36,6 +36,24 @@ class DeployPlan:
     compiled: bool
 
 
+# Runs on the board (MicroPython): removes /lib/reader recursively if it exists.
+_REMOVE_OLD = (
+    "import os\n"
+    "def rm(p):\n"
+    "    try:\n"
+    "        st = os.stat(p)\n"
+    "    except OSError:\n"
+    "        return\n"
+    "    if st[0] & 0x4000:\n"
+    "        for n in os.listdir(p):\n"
+    "            rm(p + '/' + n)\n"
+    "        os.rmdir(p)\n"
+    "    else:\n"
+    "        os.remove(p)\n"
+    "rm('/lib/reader')\n"
+)
+
+
 def boards() -> list[str]:
     """Names of the boards that have a pin map (firmware/boards/NAME.json), without the simulator."""
     return sorted(p.stem for p in (FIRMWARE / "boards").glob("*.json") if p.stem != "unix")
@@ -58,6 +76,8 @@ def stage(dest: Path, *, board: str, serial: str | None, compile_mpy: bool) -> l
     written: list[str] = []
     for src in sorted((FIRMWARE / "lib").rglob("*.py")):
         rel = src.relative_to(FIRMWARE)
+        if src.parent.name == "boards" and src.stem.startswith("unix"):
+            continue  # the simulator's board: no use on an ESP32
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         if compile_mpy:
@@ -85,11 +105,13 @@ def plan(port: str, *, board: str, serial: str | None, compile_mpy: bool, stage_
     files = stage(stage_dir, board=board, serial=serial, compile_mpy=compile_mpy)
     mpremote = (sys.executable, "-m", "mpremote", "connect", port)
     tops = sorted({f.split("/")[0] for f in files})
+    # The old firmware package goes first: a .py left beside a new .mpy would be imported instead.
+    clean = (*mpremote, "exec", _REMOVE_OLD)
     copy = (*mpremote, "fs", "cp", "-r", *[str(stage_dir / t) for t in tops], ":")
     return DeployPlan(
         stage=stage_dir,
         files=tuple(files),
-        commands=(copy, (*mpremote, "reset")),
+        commands=(clean, copy, (*mpremote, "reset")),
         board=board,
         compiled=compile_mpy,
     )

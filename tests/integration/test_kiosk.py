@@ -142,6 +142,22 @@ def test_reader_reset_in_the_middle_of_a_read(
     assert len(valid_at) == 1 and valid_at[0] > first_error, "only the complete read after the reset shows valid"
 
 
+def test_card_left_on_the_reader_is_recorded_once(
+    issued: tuple[list[DemoCard], DocumentVerifier], tmp_path: Path
+) -> None:
+    cards, verifier = issued
+    pn532 = VirtualPN532()
+    with _sim(pn532) as sim, Outbox(tmp_path / "outbox.db") as outbox:
+        rig = Rig(sim, pn532, verifier, outbox)
+        rig.kiosk.config.removal_wait_s = 0.5  # many removal waits run out while the card stays
+        rig.current.append(cards[0])
+        pn532.insert(VirtualCard(cards[0].image))
+        end = time.monotonic() + 6.0
+        results = rig.kiosk.run(taps=2, stop=lambda: time.monotonic() > end)
+        assert len(results) == 1 and outbox.status().pending == 1, "one tap, one record"
+        pn532.remove()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -34,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"staged {len(plan.files)} files for {plan.board} ({'mpy' if plan.compiled else 'py'}) in {stage_dir}")
         for cmd in plan.commands:
-            print("$", " ".join(cmd))
+            print("$", " ".join(repr(c) if "\n" in c else c for c in cmd))
+        print(f"then: hello on {args.port} must answer (board {plan.board})")
         if args.dry_run:
             if args.stage is None:
                 print("(the staging folder is removed on exit; use --stage DIR to keep it and run these by hand)")

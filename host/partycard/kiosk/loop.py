@@ -200,23 +200,28 @@ class Kiosk:
         shown = [(k, v) for k, v in result.member.items() if k in _SHOWN]
         self._show(render_verdict(result.verdict, shown, access=result.access, recorded=result.record_id))
 
-    def wait_removal(self) -> None:
-        """Block until the card leaves (card.removed event, or no card answering any more)."""
+    def wait_removal(self) -> bool:
+        """Wait up to ``removal_wait_s`` for the card to leave; True once it has.
+
+        The reader reports a released card leaving the field with a ``card.removed`` event. When
+        none came in time (an event can be lost), one activation attempt decides. A card left on
+        the reader is never read or recorded twice: the caller keeps waiting while this is False.
+        """
         reader = self.reader()
-        deadline = time.monotonic() + self.config.removal_wait_s
         try:
             reader.release()
         except (CardError, DeviceError):
-            return
-        while time.monotonic() < deadline:
-            event = reader.next_event(0.5)
+            return True
+        deadline = time.monotonic() + self.config.removal_wait_s
+        while (left := deadline - time.monotonic()) > 0:
+            event = reader.next_event(min(left, 1.0))
             if event is not None and event.op == "card.removed":
-                return
-            try:
-                reader.wait_card(0.05)
-            except NoCard:
-                return
-            reader.release()
+                return True
+        try:
+            reader.wait_card(_PROBE_S)
+        except NoCard:
+            return True
+        return False  # still there (and active again: the next wait releases it first)
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -228,7 +233,10 @@ class Kiosk:
                 result = self.tap()
                 if result is not None:
                     results.append(result)
-                    self.wait_removal()
+                    if taps is not None and len(results) >= taps:
+                        break
+                    while not self.wait_removal() and not stop():
+                        log.info("card still on the reader; waiting for it to leave")
             except (ReaderDisconnected, ReaderTimeout, TransportError) as exc:
                 log.warning("reader lost: %s", exc)
                 self._show(render_message("READER DISCONNECTED", "Reconnecting…"))
@@ -245,6 +253,9 @@ class Kiosk:
                 self._show(render_message("NOT RECORDED", str(exc)[:120]))
         return results
 
+
+# How long one activation attempt may take when probing whether a card is still there.
+_PROBE_S = 1.0
 
 # Member fields the panel shows (keys of the member summary the verifier returns).
 _SHOWN = ("Name", "Card number", "Member id", "Organisation")

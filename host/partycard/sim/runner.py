@@ -319,6 +319,10 @@ class SimulatedReader:
         env["PYTHONPATH"] = os.pathsep.join([lib, shim])
         env["PARTYCARD_SERIAL"] = self.serial
         env["PARTYCARD_BOARD"] = "unix"
+        if self._tmp is not None:
+            # The simulated reader's flash: its config.json lives and dies with this simulator,
+            # never in the firmware's folder (which may be an installed package).
+            env["PARTYCARD_CONFIG_DIR"] = self._tmp.name
         if self.pn532 is not None:
             env["PARTYCARD_PN532_SOCKET"] = self._socket_path()
         else:
