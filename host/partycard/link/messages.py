@@ -57,6 +57,13 @@ def _encode_envelope(fields: dict[int, object]) -> bytes:
     return codec.encode({int(EnvelopeKey.VERSION): PROTOCOL_VERSION, **fields})
 
 
+def _body_payload(kind: MessageType, number: int, op: str, body: Body) -> bytes:
+    """Requests, responses and events share one shape: id (or sequence number), op and body."""
+    _check_id(number)
+    _check_body(body)
+    return _encode_envelope({1: kind.value, 2: number, 3: op, 4: body})
+
+
 def _check_id(value: int) -> None:
     if not 0 <= value <= MAX_REQUEST_ID:
         raise ProtocolError(f"id {value} is outside 0..{MAX_REQUEST_ID}")
@@ -72,9 +79,7 @@ class Request:
 
     def to_payload(self) -> bytes:
         """The CBOR payload of this request."""
-        _check_id(self.id)
-        _check_body(self.body)
-        return _encode_envelope({1: MessageType.REQUEST.value, 2: self.id, 3: self.op, 4: self.body})
+        return _body_payload(MessageType.REQUEST, self.id, self.op, self.body)
 
     @classmethod
     def from_payload(cls, payload: bytes) -> Request:
@@ -92,9 +97,7 @@ class Response:
 
     def to_payload(self) -> bytes:
         """The CBOR payload of this response."""
-        _check_id(self.id)
-        _check_body(self.body)
-        return _encode_envelope({1: MessageType.RESPONSE.value, 2: self.id, 3: self.op, 4: self.body})
+        return _body_payload(MessageType.RESPONSE, self.id, self.op, self.body)
 
     @classmethod
     def from_payload(cls, payload: bytes) -> Response:
@@ -112,9 +115,7 @@ class Event:
 
     def to_payload(self) -> bytes:
         """The CBOR payload of this event."""
-        _check_id(self.seq)
-        _check_body(self.body)
-        return _encode_envelope({1: MessageType.EVENT.value, 2: self.seq, 3: self.op, 4: self.body})
+        return _body_payload(MessageType.EVENT, self.seq, self.op, self.body)
 
     @classmethod
     def from_payload(cls, payload: bytes) -> Event:
