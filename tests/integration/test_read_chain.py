@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from partycard.card.lds.dg13 import parse_dg13
-from partycard.card.reader import MRZKey, read_document
+from partycard.card.reader import DocumentRead, MRZKey, read_document
 from partycard.demo import BSI_DUMP, EXAMPLE_MEMBER
 from partycard.errors import AccessControlError
 from partycard.issue import CardImage, init_pki, issue_card, issue_from_dump
@@ -33,21 +33,21 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _read(image: CardImage, **credentials: object) -> tuple[object, SimulatedReader]:
+def _read(image: CardImage, *, can: str | None = None, mrz: MRZKey | None = None) -> DocumentRead:
     pn532 = VirtualPN532(VirtualCard(image))
     with SimulatedReader(pn532=pn532) as sim, open_reader(sim.port) as reader:
         reader.wait_card(5.0)
-        read = read_document(reader, aa_challenge=b"\x42" * 8, **credentials)  # type: ignore[arg-type]
+        read = read_document(reader, can=can, mrz=mrz, aa_challenge=b"\x42" * 8)
         reader.release()
-    return read, sim
+    return read
 
 
 def test_bsi_reference_data_set_reads_back_byte_identical_with_bac() -> None:
     image = issue_from_dump(BSI_DUMP, aa_key=BSI_DUMP / "DG15_sk.pkcs8", ca_key=BSI_DUMP / "DG14_sk.pkcs8")
     mrz = image.mrz_information or ""
-    read, _ = _read(image, mrz=MRZKey(mrz[:9].rstrip("<"), mrz[10:16], mrz[17:23]))
-    assert read.access_control == "BAC"  # type: ignore[attr-defined]
-    files = read.files  # type: ignore[attr-defined]
+    read = _read(image, mrz=MRZKey(mrz[:9].rstrip("<"), mrz[10:16], mrz[17:23]))
+    assert read.access_control == "BAC"
+    files = read.files
     for path in sorted(BSI_DUMP.glob("*.bin")):
         assert files[path.stem] == path.read_bytes(), path.name
     assert set(files) == {p.stem for p in BSI_DUMP.glob("*.bin")}
@@ -57,14 +57,14 @@ def test_bsi_reference_data_set_reads_back_byte_identical_with_bac() -> None:
 def test_party_card_reads_back_with_pace_can(pki: Path, curve: str, oid_curve: str) -> None:
     member = json.loads(EXAMPLE_MEMBER.read_text(encoding="utf-8"))
     image = issue_card(member, pki, now=NOW, can="472915", pace_curve=curve)
-    read, _ = _read(image, can="472915")
-    assert read.access_control == "PACE-CAN"  # type: ignore[attr-defined]
-    assert read.pace_params.curve == oid_curve  # type: ignore[attr-defined]
-    assert read.files == image.files  # type: ignore[attr-defined]
-    record = parse_dg13(read.files["DG13"])  # type: ignore[attr-defined]
+    read = _read(image, can="472915")
+    assert read.access_control == "PACE-CAN"
+    assert read.pace_params is not None and read.pace_params.curve == oid_curve
+    assert read.files == image.files
+    record = parse_dg13(read.files["DG13"])
     assert record.full_name == "Nguyễn Thị Minh Khai"
     assert record.party_organisation == member["organisation"]
-    assert read.ca.ran and read.aa is not None  # type: ignore[attr-defined]
+    assert read.ca is not None and read.ca.ran and read.aa is not None
 
 
 def test_wrong_can_is_a_clear_error_and_costs_one_try(pki: Path) -> None:
