@@ -6,6 +6,8 @@ the signature, and reports the first failure as a reason code prefixed by the ca
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,23 +41,85 @@ class SignedContent:
     certificates: tuple[x509.Certificate, ...]
 
 
-def parse_signed_data(der: bytes, prefix: str) -> cms.SignedData:
+#: Embedded certificates, fully parsed, by their encoding. Every card a document signer signed
+#: embeds the same DS certificate; parsing it (names, extensions) costs more than the SOD's own
+#: signature check, so a kiosk parses each once. Bounded: hostile SODs can only churn it.
+CERT_CACHE_SIZE = 64
+_certs: OrderedDict[bytes, x509.Certificate] = OrderedDict()
+_certs_lock = threading.Lock()
+
+
+def parsed_certificate(der: bytes) -> x509.Certificate:
+    """The certificate encoded in ``der``, parsed in full (damage raises one of ASN1_ERRORS here,
+    not later); the same object for the same bytes while it stays in the cache."""
+    with _certs_lock:
+        cert = _certs.get(der)
+        if cert is not None:
+            _certs.move_to_end(der)
+            return cert
+    cert = x509.Certificate.load(der)
+    cert.native  # noqa: B018 - parse fully now
+    with _certs_lock:
+        _certs[der] = cert
+        if len(_certs) > CERT_CACHE_SIZE:
+            _certs.popitem(last=False)
+    return cert
+
+
+_names: OrderedDict[bytes, None] = OrderedDict()
+
+
+def _parse_name(name: x509.Name) -> None:
+    """Parse ``name`` in full, once per encoding: a SignerInfo names its DS certificate's issuer, the
+    same few names on every card, and decoding a name's strings is the costliest part of the SOD."""
+    der = name.dump()
+    with _certs_lock:
+        if der in _names:
+            return
+    name.native  # noqa: B018 - parse fully now
+    with _certs_lock:
+        _names[der] = None
+        if len(_names) > CERT_CACHE_SIZE:
+            _names.popitem(last=False)
+
+
+def parse_signed_data(der: bytes, prefix: str) -> tuple[cms.SignedData, tuple[x509.Certificate, ...]]:
+    """The SignedData in ``der``, parsed in full so that damage is reported here as malformed, and
+    its embedded X.509 certificates (through ``parsed_certificate``)."""
     try:
         info = cms.ContentInfo.load(der)
         if info["content_type"].native != "signed_data":
             raise VerificationError(f"{prefix}.malformed", "ContentInfo is not signed-data")
         signed = info["content"]
-        signed.native  # noqa: B018 - parse fully now so damage is reported as malformed
-        return signed
+        for field in cms.SignedData._fields:
+            if field[0] not in ("certificates", "signer_infos"):
+                signed[field[0]].native  # noqa: B018 - parse fully now
+        for si in signed["signer_infos"]:
+            for field in cms.SignerInfo._fields:
+                value = si[field[0]]
+                if field[0] == "sid" and value.name == "issuer_and_serial_number":
+                    _parse_name(value.chosen["issuer"])
+                    value.chosen["serial_number"].native  # noqa: B018 - parse fully now
+                else:
+                    value.native  # noqa: B018 - parse fully now
+        certs: list[x509.Certificate] = []
+        for choice in signed["certificates"] or []:
+            if choice.name == "certificate":
+                certs.append(parsed_certificate(choice.chosen.dump()))
+            else:
+                choice.native  # noqa: B018 - other kinds are not used, but must parse
+        return signed, tuple(certs)
     except ASN1_ERRORS as exc:
         raise VerificationError(f"{prefix}.malformed", f"not CMS SignedData: {exc}") from exc
 
 
 def _match(sid: cms.SignerIdentifier, cert: x509.Certificate) -> bool:
     if sid.name == "issuer_and_serial_number":
-        return bool(
-            cert.issuer == sid.chosen["issuer"] and cert.serial_number == sid.chosen["serial_number"].native
-        )
+        issuer = sid.chosen["issuer"]
+        if cert.serial_number != sid.chosen["serial_number"].native:
+            return False
+        # Equal encodings are equal names; otherwise compare as RFC 5280 §7.1 says (slower).
+        return cert.issuer.dump() == issuer.dump() or bool(cert.issuer == issuer)
     return bool(cert.key_identifier == sid.chosen.native)
 
 
@@ -69,13 +133,12 @@ def verify_signed_data(
     lookup: SignerLookup | None = None,
 ) -> SignedContent:
     """Verify one-signer SignedData (ICAO 9303-10 §4.6.2.2 allows exactly one SignerInfo)."""
-    signed = parse_signed_data(der, prefix)
+    signed, certs = parse_signed_data(der, prefix)
     try:
         encap = signed["encap_content_info"]
         ctype = encap["content_type"].dotted
         content = encap["content"].native
         signers = list(signed["signer_infos"])
-        certs = tuple(c.chosen for c in (signed["certificates"] or []) if c.name == "certificate")
     except ASN1_ERRORS as exc:
         raise VerificationError(f"{prefix}.malformed", f"SignedData structure: {exc}") from exc
     if ctype not in content_types:
@@ -89,9 +152,7 @@ def verify_signed_data(
     if signer is None and lookup is not None:
         signer = lookup(sid)
     if signer is None:
-        raise VerificationError(
-            f"{prefix}.signer_not_found", "signer certificate neither embedded nor in the store"
-        )
+        raise VerificationError(f"{prefix}.signer_not_found", "signer certificate neither embedded nor in the store")
     digest_name = hash_name(si["digest_algorithm"]["algorithm"].native)
     algorithms.check_hash(digest_name, use)
     attrs = si["signed_attrs"]
@@ -103,13 +164,9 @@ def verify_signed_data(
         by_type.setdefault(attr["type"].native, []).extend(attr["values"])
     ct_values, md_values = by_type.get("content_type", []), by_type.get("message_digest", [])
     if len(ct_values) != 1 or ct_values[0].dotted != ctype:  # type: ignore[attr-defined]
-        raise VerificationError(
-            f"{prefix}.content_type_mismatch", "content-type attribute differs from eContentType"
-        )
+        raise VerificationError(f"{prefix}.content_type_mismatch", "content-type attribute differs from eContentType")
     if len(md_values) != 1 or md_values[0].native != digest(digest_name, content):  # type: ignore[attr-defined]
-        raise VerificationError(
-            f"{prefix}.message_digest_mismatch", "message-digest attribute does not match content"
-        )
+        raise VerificationError(f"{prefix}.message_digest_mismatch", "message-digest attribute does not match content")
     try:
         scheme = scheme_from_algorithm(si["signature_algorithm"], digest_hint=digest_name)
         key = load_public_key(signer.public_key)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+from collections import OrderedDict
 from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -168,14 +169,39 @@ def crl_usable(item: crl.CertificateList) -> bool:
     return not any(entry.critical_extensions - _KNOWN_CRL_ENTRY_EXTENSIONS for entry in entries or [])
 
 
+@dataclass(frozen=True)
+class _CachedPath:
+    """A path that validated, and the time window over which that answer cannot change."""
+
+    path: ValidationPath
+    not_before: datetime
+    not_after: datetime
+
+
+#: Validated paths kept per store. One DS certificate signs the documents of months of issuance,
+#: so a kiosk meets a handful; the bound only limits what hostile input could make it hold.
+PATH_CACHE_SIZE = 256
+
+
 @dataclass
 class TrustStore:
     """Trusted roots (CSCAs), other certificates offered to path building (link certificates, DS
-    certificates for SODs that do not embed theirs), and CRLs."""
+    certificates for SODs that do not embed theirs), and CRLs.
+
+    Validated paths are cached (``validate``): a card then costs its own signatures and hashes, not
+    a path build and the path's signatures again. Changing the roots, intermediates or CRLs (adding,
+    removing or replacing one) empties the cache."""
 
     roots: list[x509.Certificate] = field(default_factory=list)
     intermediates: list[x509.Certificate] = field(default_factory=list)
     crls: list[crl.CertificateList] = field(default_factory=list)
+    _paths: OrderedDict[tuple[object, ...], _CachedPath] = field(
+        default_factory=OrderedDict, init=False, repr=False, compare=False
+    )
+    _contents: tuple[object, ...] = field(default=(), init=False, repr=False, compare=False)
+    #: Answers served from the cache, and validations run (passed or not), since the store was made.
+    path_cache_hits: int = field(default=0, init=False, compare=False)
+    path_validations: int = field(default=0, init=False, compare=False)
 
     @classmethod
     def from_paths(
@@ -197,7 +223,9 @@ class TrustStore:
         (self.roots if cert.self_signed else self.intermediates).append(cert)
 
     def crls_from(self, issuer: x509.Name) -> list[crl.CertificateList]:
-        return [c for c in self.crls if c.issuer == issuer]
+        # Equal encodings are equal names; otherwise compare as RFC 5280 §7.1 says (slower).
+        der = issuer.dump()
+        return [c for c in self.crls if c.issuer.dump() == der or c.issuer == issuer]
 
     def find_by_issuer_serial(self, issuer: x509.Name, serial: int) -> x509.Certificate | None:
         for cert in self.intermediates:
@@ -222,7 +250,90 @@ class TrustStore:
         explicit_path: Sequence[x509.Certificate] | None = None,
         pkix_params: PKIXValidationParams | None = None,
     ) -> ValidationPath:
-        """Validate ``cert`` to a root at ``at``; return the path or raise CertificateInvalid."""
+        """Validate ``cert`` to a root at ``at``; return the path or raise CertificateInvalid.
+
+        A path that validated before is answered from the cache when ``at`` lies in its window (see
+        ``_window``); failures are never cached, so a refused certificate is refused afresh."""
+        extra = list(extra)
+        key: tuple[object, ...] | None = None
+        if explicit_path is None and pkix_params is None:
+            key = (cert.dump(), tuple(c.dump() for c in extra), revocation, algorithms)
+            hit = self._cached(key, at)
+            if hit is not None:
+                self.path_cache_hits += 1
+                return hit
+        self.path_validations += 1
+        path = self._validate(
+            cert,
+            at=at,
+            algorithms=algorithms,
+            revocation=revocation,
+            extra=extra,
+            explicit_path=explicit_path,
+            pkix_params=pkix_params,
+        )
+        if key is not None:
+            window = self._window(path, revocation)
+            if window is not None:
+                self._paths[key] = _CachedPath(path, *window)
+                if len(self._paths) > PATH_CACHE_SIZE:
+                    self._paths.popitem(last=False)
+        return path
+
+    def _cached(self, key: tuple[object, ...], at: datetime) -> ValidationPath | None:
+        # Identity, not equality: a certificate or CRL put in place of another empties the cache
+        # even if it compared equal, and checking costs one pass over a few references.
+        contents = (*self.roots, None, *self.intermediates, None, *self.crls)
+        same = len(contents) == len(self._contents) and all(
+            a is b for a, b in zip(contents, self._contents, strict=True)
+        )
+        if not same:
+            self._paths.clear()
+            self._contents = contents
+            return None
+        entry = self._paths.get(key)
+        if entry is None or not entry.not_before <= at <= entry.not_after:
+            return None
+        self._paths.move_to_end(key)
+        return entry.path
+
+    def _window(self, path: ValidationPath, revocation: Revocation) -> tuple[datetime, datetime] | None:
+        """The times over which the same validation must succeed again, or None to not cache it.
+
+        What validation reads from the time is: the validity of every certificate on the path (the
+        anchor's too, ``_check_anchor_validity``), and with revocation on, whether each CRL from an
+        issuer on the path is current and whether it lists a certificate of the path as revoked by
+        then (RFC 5280 §6.3.3). The window is where every certificate is valid and every such CRL
+        is current; a path with any certificate listed on such a CRL, whatever the date, is not
+        cached, so a revocation dated after the first answer is never missed."""
+        certs = list(path.iter_certs(include_root=True))
+        lo = max(c["tbs_certificate"]["validity"]["not_before"].native for c in certs)
+        hi = min(c["tbs_certificate"]["validity"]["not_after"].native for c in certs)
+        if revocation != "off":
+            checked = list(path.iter_certs(include_root=False))  # the anchor is never revocation-checked
+            for item in self.crls:
+                serials = {c.serial_number for c in checked if c.issuer == item.issuer}
+                if not serials:
+                    continue
+                tbs = item["tbs_cert_list"]
+                lo = max(lo, tbs["this_update"].native)
+                if tbs["next_update"].native is not None:
+                    hi = min(hi, tbs["next_update"].native)
+                if any(entry["user_certificate"].native in serials for entry in tbs["revoked_certificates"] or []):
+                    return None
+        return (lo, hi) if lo <= hi else None
+
+    def _validate(
+        self,
+        cert: x509.Certificate,
+        *,
+        at: datetime,
+        algorithms: AlgorithmPolicy,
+        revocation: Revocation,
+        extra: list[x509.Certificate],
+        explicit_path: Sequence[x509.Certificate] | None,
+        pkix_params: PKIXValidationParams | None,
+    ) -> ValidationPath:
         others = [*self.intermediates, *extra]
         if revocation == "off":
             ctx = ValidationContext(
@@ -253,9 +364,7 @@ class TrustStore:
                 path = ValidationPath(anchor, list(explicit_path[1:]), cert)
                 _run_sync(async_validate_path(ctx, path, parameters=pkix_params))
             else:
-                validator = CertificateValidator(
-                    cert, others, validation_context=ctx, pkix_params=pkix_params
-                )
+                validator = CertificateValidator(cert, others, validation_context=ctx, pkix_params=pkix_params)
                 path = _run_sync(validator.async_validate_path())
         except (pv_errors.PathError, pv_errors.ValidationError) as exc:
             raise CertificateInvalid(_reason(exc), str(exc)) from exc

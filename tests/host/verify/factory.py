@@ -218,6 +218,7 @@ def make_crl(
     this_update: datetime = AT - timedelta(days=1),
     next_update: datetime = AT + timedelta(days=6),
     signing_key: Key | None = None,
+    revocation_date: datetime | None = None,
 ) -> crl.CertificateList:
     """A v2 CRL (RFC 5280 §5) from ``issuer``."""
     key = signing_key or issuer.key
@@ -230,7 +231,7 @@ def make_crl(
             "this_update": _time(this_update),
             "next_update": _time(next_update),
             "revoked_certificates": [
-                {"user_certificate": s, "revocation_date": _time(this_update - timedelta(days=1))}
+                {"user_certificate": s, "revocation_date": _time(revocation_date or this_update - timedelta(days=1))}
                 for s in revoked
             ]
             or None,
