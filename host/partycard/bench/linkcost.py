@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from partycard.bench.counting import CountingTransport
+from partycard.card.profile import ReadPolicy
 from partycard.errors import APDUError
 from partycard.link.client import ReaderClient
 from partycard.link.codes import MAX_BATCH
 
 SELECT_CARD_ACCESS = bytes.fromhex("00A4020C02011C")
 READ_32 = bytes.fromhex("00B0000020")  # 32 bytes from offset 0: inside the shortest EF.CardAccess
-#: The batch size the read uses for file chunks (partycard.card.profile.ReadPolicy.max_batch).
-READ_BATCH = 8
+#: The batch size the read uses for file chunks.
+READ_BATCH = ReadPolicy().max_batch
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class LinkOverhead:
         return {
             "overhead_bytes_single": round(self.single, 2),
             "overhead_bytes_batched": round(self.batched[READ_BATCH], 2),
+            "batch_size": READ_BATCH,
             "overhead_bytes_by_batch_size": {str(k): round(v, 2) for k, v in sorted(self.batched.items())},
             "measured_apdu_bytes": self.apdu_bytes,
             "fit_bytes_per_round_trip": round(per_trip, 1),

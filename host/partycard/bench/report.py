@@ -69,7 +69,7 @@ def text_report(r: dict[str, Any]) -> str:
     link = r["link"]
     out.append(
         f"4. link overhead: {link['overhead_bytes_single']:.1f} bytes per single APDU, "
-        f"{link['overhead_bytes_batched']:.1f} in batches of 8 "
+        f"{link['overhead_bytes_batched']:.1f} in batches of {link.get('batch_size', '?')} "
         f"(by size: {link.get('overhead_bytes_by_batch_size')}; fit: "
         f"{link.get('fit_bytes_per_round_trip')} per round trip + {link.get('fit_bytes_per_batched_apdu')} per APDU)"
     )

@@ -34,7 +34,10 @@ from partycard.verify.signatures import load_public_key
 from partycard.verify.sod import group_number, unwrap_sod
 
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "sha224": hashes.SHA224, "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512,
+    "sha224": hashes.SHA224,
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
 }
 
 
@@ -162,6 +165,7 @@ class VerifyCost:
     steps: dict[str, float]
     packages: dict[str, float]
     verdict: str
+    path_cache: tuple[int, int]  #: (answers from the trust store's path cache, validations run)
 
     @property
     def ratio(self) -> float:
@@ -174,9 +178,12 @@ class VerifyCost:
             "ratio": round(self.cards_per_s / self.raw_bound_per_s, 3),
             "raw_with_path_per_s": round(self.raw_with_path_per_s, 1),
             "verdict": self.verdict,
+            "path_cache_hits": self.path_cache[0],
+            "path_validations": self.path_cache[1],
             "profile_share_by_step": self.steps,
             "profile_share_by_package": self.packages,
-            "method": "CPU seconds on one core; full = DocumentVerifier on the photo read; raw = digests of "
+            "method": "CPU seconds on one core; full = DocumentVerifier on the photo read, DS paths cached "
+            "(path_cache_hits); raw = digests of "
             "the read data groups and eContent, SOD and AA ECDSA verifications (path cached); "
             "raw_with_path adds the DS certificate and CRL signatures",
         }
@@ -198,4 +205,13 @@ def measure(read: DocumentRead, nonce: bytes, card: BenchCard, min_s: float) -> 
     raw = per_second(cached, min_s)
     raw_path = per_second(with_path, min_s)
     steps, packages = profile(full, 10)
-    return VerifyCost(cards, raw, raw_path, steps, packages, str(verdict["verdict"]))
+    trust = card.verifier.trust
+    return VerifyCost(
+        cards,
+        raw,
+        raw_path,
+        steps,
+        packages,
+        str(verdict["verdict"]),
+        (trust.path_cache_hits, trust.path_validations),
+    )

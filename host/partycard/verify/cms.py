@@ -6,8 +6,6 @@ the signature, and reports the first failure as a reason code prefixed by the ca
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,8 +13,10 @@ from asn1crypto import cms, x509
 
 from partycard.errors import SignatureInvalid, VerificationError
 from partycard.verify.der import ASN1_ERRORS
+from partycard.verify.memo import Memo
 from partycard.verify.policy import AlgorithmPolicy, Use
 from partycard.verify.signatures import (
+    PublicKey,
     SignatureScheme,
     digest,
     hash_name,
@@ -41,46 +41,33 @@ class SignedContent:
     certificates: tuple[x509.Certificate, ...]
 
 
-#: Embedded certificates, fully parsed, by their encoding. Every card a document signer signed
-#: embeds the same DS certificate; parsing it (names, extensions) costs more than the SOD's own
-#: signature check, so a kiosk parses each once. Bounded: hostile SODs can only churn it.
-CERT_CACHE_SIZE = 64
-_certs: OrderedDict[bytes, x509.Certificate] = OrderedDict()
-_certs_lock = threading.Lock()
+#: What is derived from the DS certificate, its key and its issuer's name: every card a document
+#: signer signed embeds the same bytes, and parsing them costs more than the SOD's own signature check.
+CACHE_SIZE = 64
+_certs: Memo[x509.Certificate] = Memo(CACHE_SIZE)
+_names: Memo[None] = Memo(CACHE_SIZE)
+_keys: Memo[PublicKey] = Memo(CACHE_SIZE)
 
 
 def parsed_certificate(der: bytes) -> x509.Certificate:
     """The certificate encoded in ``der``, parsed in full (damage raises one of ASN1_ERRORS here,
     not later); the same object for the same bytes while it stays in the cache."""
-    with _certs_lock:
-        cert = _certs.get(der)
-        if cert is not None:
-            _certs.move_to_end(der)
-            return cert
-    cert = x509.Certificate.load(der)
-    cert.native  # noqa: B018 - parse fully now
-    with _certs_lock:
-        _certs[der] = cert
-        if len(_certs) > CERT_CACHE_SIZE:
-            _certs.popitem(last=False)
-    return cert
 
+    def parse() -> x509.Certificate:
+        cert = x509.Certificate.load(der)
+        cert.native  # noqa: B018 - parse fully now
+        return cert
 
-_names: OrderedDict[bytes, None] = OrderedDict()
+    return _certs.get(der, parse)
 
 
 def _parse_name(name: x509.Name) -> None:
-    """Parse ``name`` in full, once per encoding: a SignerInfo names its DS certificate's issuer, the
-    same few names on every card, and decoding a name's strings is the costliest part of the SOD."""
-    der = name.dump()
-    with _certs_lock:
-        if der in _names:
-            return
-    name.native  # noqa: B018 - parse fully now
-    with _certs_lock:
-        _names[der] = None
-        if len(_names) > CERT_CACHE_SIZE:
-            _names.popitem(last=False)
+    """Parse ``name`` in full, once per encoding (a SignerInfo names its DS certificate's issuer)."""
+
+    def parse() -> None:
+        name.native  # noqa: B018 - parse fully now
+
+    _names.get(name.dump(), parse)
 
 
 def parse_signed_data(der: bytes, prefix: str) -> tuple[cms.SignedData, tuple[x509.Certificate, ...]]:
@@ -111,6 +98,13 @@ def parse_signed_data(der: bytes, prefix: str) -> tuple[cms.SignedData, tuple[x5
         return signed, tuple(certs)
     except ASN1_ERRORS as exc:
         raise VerificationError(f"{prefix}.malformed", f"not CMS SignedData: {exc}") from exc
+
+
+def _signer_key(cert: x509.Certificate) -> PublicKey:
+    """The signer certificate's public key, loaded once per key (mapping explicit EC parameters onto
+    a named curve costs as much as hashing the SOD)."""
+    spki = cert.public_key
+    return _keys.get(spki.dump(), lambda: load_public_key(spki))
 
 
 def _match(sid: cms.SignerIdentifier, cert: x509.Certificate) -> bool:
@@ -169,7 +163,7 @@ def verify_signed_data(
         raise VerificationError(f"{prefix}.message_digest_mismatch", "message-digest attribute does not match content")
     try:
         scheme = scheme_from_algorithm(si["signature_algorithm"], digest_hint=digest_name)
-        key = load_public_key(signer.public_key)
+        key = _signer_key(signer)
     except VerificationError as exc:
         raise VerificationError(f"{prefix}.algorithm_unsupported", str(exc)) from exc
     algorithms.check(scheme, key, use)

@@ -12,6 +12,7 @@ import pytest
 
 from partycard.verify import PARTY_2025, AAExchange, Denylist, TrustStore, Verdict, verify_document
 from partycard.verify.cms import parsed_certificate
+from partycard.verify.memo import Memo
 
 from . import factory as F
 
@@ -89,9 +90,7 @@ def test_a_new_crl_that_revokes_the_signer_empties_the_cache(pki: F.Pki, how: st
 def test_a_signer_listed_with_a_later_revocation_date_is_never_cached(pki: F.Pki) -> None:
     # Revoked from AT + 1 day on: at AT the path validates, but the answer must not outlive that date
     # although the CRL itself is current until AT + 6 days.
-    listed = F.make_crl(
-        pki.csca, revoked=(pki.ds.cert.serial_number,), revocation_date=F.AT + timedelta(days=1)
-    )
+    listed = F.make_crl(pki.csca, revoked=(pki.ds.cert.serial_number,), revocation_date=F.AT + timedelta(days=1))
     store = TrustStore(roots=[pki.csca.cert], crls=[listed])
     card = F.build_card(pki.ds)
     # Point-in-time validation (RFC 5280 §6.3.3): at AT the signer is not revoked yet.
@@ -119,3 +118,23 @@ def test_embedded_certificates_are_parsed_once_per_encoding(pki: F.Pki) -> None:
     assert first.serial_number == pki.ds.cert.serial_number
     other = parsed_certificate(pki.csca.cert.dump())
     assert other is not first
+
+
+def test_memo_is_bounded_and_keeps_nothing_when_deriving_fails() -> None:
+    memo: Memo[int] = Memo(2)
+    made: list[bytes] = []
+
+    def make(der: bytes) -> int:
+        made.append(der)
+        return len(made)
+
+    assert memo.get(b"a", lambda: make(b"a")) == 1
+    assert memo.get(b"a", lambda: make(b"a")) == 1  # kept
+    memo.get(b"b", lambda: make(b"b"))
+    memo.get(b"a", lambda: make(b"a"))  # a is now the most recently used
+    memo.get(b"c", lambda: make(b"c"))  # evicts b
+    assert len(memo) == 2
+    assert memo.get(b"b", lambda: make(b"b")) == 4  # made again
+    with pytest.raises(ValueError, match="damaged"):
+        memo.get(b"d", lambda: (_ for _ in ()).throw(ValueError("damaged")))
+    assert memo.get(b"d", lambda: 99) == 99  # the failure kept nothing
