@@ -1,8 +1,9 @@
 """Run every firmware test module (tests/firmware/**/fw_test_*.py) on both runtimes.
 
 On the MicroPython unix port the heap is capped at an ESP32-sized 64 KiB with ``-X heapsize``,
-so a module that needs more memory than the reader will have fails here. The same modules run on
-CPython for coverage and for the ``--runtime cpython`` simulator path.
+so a module that needs more memory than the reader will have fails here. The firmware is imported
+precompiled (.mpy), as a reader runs it; only the test modules are compiled on the spot. The same
+modules run on CPython, from source, for coverage and for the ``--runtime cpython`` simulator path.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 
 import pytest
 
+from partycard.sim.runner import compiled_firmware_lib
 from tests.firmware.mp import FIRMWARE_LIB, MPSHIM, TESTS_FW, micropython_or_skip
 
 MODULES = sorted(
@@ -27,7 +29,7 @@ def _run(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
 @pytest.mark.parametrize("module", MODULES)
 def test_firmware_module_on_micropython(module: str) -> None:
     exe = micropython_or_skip()
-    env = dict(os.environ, MICROPYPATH=f"{TESTS_FW}:{FIRMWARE_LIB}:.frozen")
+    env = dict(os.environ, MICROPYPATH=f"{TESTS_FW}:{compiled_firmware_lib()}:.frozen")
     proc = _run([exe, "-X", "heapsize=64k", str(TESTS_FW / "fwrun.py"), module], env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     last = proc.stdout.strip().splitlines()[-1]

@@ -153,6 +153,25 @@ def test_fault_knob_is_recovered_without_repeating_the_apdu(session: Factory, kn
         assert stats["nacks"] == value and s.pn532.stats.nacks_received == value
 
 
+@pytest.mark.parametrize("knob", ["lose_acks", "garble_acks"])
+def test_lost_ack_waits_for_the_answer_instead_of_running_the_apdu_twice(session: Factory, knob: str) -> None:
+    card = ScriptedCard(answering(40))
+    s = session(card)
+    s.call("start")
+    s.call("wait", timeout_ms=500)
+    # The answer comes after the ACK window (15 ms + the session board's slack): a resend would
+    # abort the running InDataExchange, which has already carried the APDU to the card.
+    s.pn532.faults.response_delay_s = 0.4
+    setattr(s.pn532.faults, knob, 1)
+    assert s.call("apdu", hex=READ.hex()) == (bytes(range(40)) + b"\x90\x00").hex()
+    assert card.received == [READ]
+    stats = s.call("stats")
+    assert (stats["resends"], stats["acks_missed"], stats["timeouts"]) == (0, 1, 0)
+    s.pn532.faults.response_delay_s = 0.0
+    assert s.call("apdu", hex=READ.hex()).endswith("9000")
+    assert card.received == [READ, READ]
+
+
 FAIL = [
     ("ignore_commands", 3, E_PN532_TIMEOUT, None),
     ("bad_dcs", 3, E_PN532_FRAME, None),

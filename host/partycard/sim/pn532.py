@@ -57,6 +57,8 @@ class PN532Faults:
     split: bool = False  # write every frame in random pieces with short pauses
     coalesce: bool = False  # send ACK and response in one write
     duplicate_ack: int = 0  # next N commands get their ACK twice
+    lose_acks: int = 0  # next N ACK frames are lost on the line; the command still runs and answers
+    garble_acks: int = 0  # next N ACK frames arrive damaged; the command still runs and answers
     status_errors: list[int] = field(default_factory=list)  # next InDataExchange answers' status
     remove_at_exchange: int | None = None  # k more APDUs succeed, then the card leaves (0 = next)
 
@@ -375,6 +377,12 @@ class VirtualPN532:
         if self.faults.duplicate_ack > 0:
             self.faults.duplicate_ack -= 1
             ack = ACK + ACK
+        if self.faults.lose_acks > 0:
+            self.faults.lose_acks -= 1
+            ack = b""
+        elif self.faults.garble_acks > 0:
+            self.faults.garble_acks -= 1
+            ack = ACK[:4] + b"\xfe" + ACK[5:]  # LEN + LCS no longer sum to zero
         if error:
             self._write(conn, ack + ERROR_FRAME)
             return

@@ -169,7 +169,8 @@ def run(svc, ctx, cmd):  # noqa: C901, PLR0911 - one branch per driver op
         return None
     if op == "stats":
         c = svc.dev.chip
-        return {"resends": c.resends, "nacks": c.nacks, "aborts": c.aborts, "timeouts": c.timeouts,
+        return {"resends": c.resends, "acks_missed": c.acks_missed, "nacks": c.nacks, "aborts": c.aborts,
+                "timeouts": c.timeouts,
                 "reinits": svc.dev.reinits, "bad_frames": c.parser.bad, "active": svc.card is not None}
     if op == "mem":
         gc.collect()

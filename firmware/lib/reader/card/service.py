@@ -5,6 +5,8 @@ poller; validates request bodies with ``reader.link.schema``; reports faults as 
 subclasses. It never builds PN532 frames and never writes to the link except through ``ctx``.
 """
 
+import gc
+
 from micropython import const
 
 from reader import clock
@@ -85,6 +87,7 @@ class CardService:
                 self._bus = bus
             self.dev = PN532(bus, baud=getattr(self.board, "pn532_fast_baud", None))
         if self.rf is None:
+            gc.collect()  # its response buffer needs contiguous blocks in a fragmented heap
             self.rf = Iso14443(self.dev)
 
     def install(self, app):

@@ -5,6 +5,13 @@ an ACK frame within 15 ms (otherwise the host resends the same frame), then with
 (TFI D5, code = command + 1). A NACK asks the PN532 to send its last response again; an ACK from
 the host while a command runs aborts it (§6.2.1.3). Status bytes (UM0701-02 §7.1, error table)
 become typed faults here so that every layer above sees one vocabulary.
+
+Resending is only safe for a command that may run twice. A new frame aborts the command the PN532
+is running (UM0701-02 §6.2.1.3: any frame from the host does), so when only the ACK was lost, a
+resent InDataExchange would carry its APDU to the card a second time: a secure-messaging counter
+or a PACE step out of step, a retry counter spent. Commands that reach the card are therefore sent
+``once``: without an ACK the chipset waits for their response, and resends only when the PN532
+stayed silent for the whole timeout, which means the frame itself was lost.
 """
 
 from micropython import const
@@ -64,6 +71,7 @@ class Chipset:
         self.keepalive = None  # callable, may raise (Cancelled): the command is then aborted
         self.fault_streak = 0  # consecutive dialog failures; the device re-inits past a limit
         self.resends = 0
+        self.acks_missed = 0  # a ``once`` command's ACK did not come: its response was awaited
         self.nacks = 0
         self.aborts = 0
         self.timeouts = 0
@@ -129,31 +137,45 @@ class Chipset:
                     raise
             self.bus.receive(p, min(timeout_ms - elapsed, _POLL_SLICE_MS))
 
-    def command(self, head, data=None, timeout_ms=_DEFAULT_TIMEOUT_MS):
+    def command(self, head, data=None, timeout_ms=_DEFAULT_TIMEOUT_MS, once=False):
         """Run one command: ``head`` is the command code and small parameters, ``data`` an
-        optional bulk part (no copy). Raises PN532Timeout, PN532FrameFault or PN532StatusFault
-        (0x7F for a syntax-error frame)."""
+        optional bulk part (no copy). ``once``: the command must not run twice (see the module
+        text). Raises PN532Timeout, PN532FrameFault or PN532StatusFault (0x7F for a syntax-error
+        frame)."""
         cmd = head[0]
         n = frame.encode_into(self._tx, frame.TFI_HOST, head, data)
         out = self._txmv[:n]
         # The ACK clock starts when the last byte is on the line, not when write() returns; a
         # simulated line adds the scheduling slack of the process serving it.
         ack_ms = _ACK_TIMEOUT_MS + self.bus.wire_ms(n) + self.bus.ack_slack_ms
+        answer_ms = timeout_ms + self.bus.wire_ms(frame.FRAME_MAX)
+        p = self.parser
         kind = frame.NEED_MORE
         for attempt in range(_ACK_TRIES):
             if attempt:
                 self.resends += 1
             self._flush()
+            heard = p.received
             self.bus.write(out)
             kind = self._wait(cmd, ack_ms, True)
             if kind != frame.NEED_MORE:
                 break
+            if once:
+                self.acks_missed += 1
+                kind = self._wait(cmd, answer_ms, False)
+                if kind != frame.NEED_MORE:
+                    break  # the ACK alone was lost
+                if p.received != heard:
+                    break  # the PN532 said something, so it may be running the command: no resend
+                # Silent throughout: the frame was lost on the way, and sending it again is safe.
         if kind == frame.NEED_MORE:
             self.timeouts += 1
             self.fault_streak += 1
+            if once:
+                self.abort()
             raise PN532Timeout(f"PN532 sent no ACK for command 0x{cmd:02X}", {"command": cmd})
         if kind == frame.GOT_ACK:
-            kind = self._wait(cmd, timeout_ms + self.bus.wire_ms(frame.FRAME_MAX), False)
+            kind = self._wait(cmd, answer_ms, False)
         if kind == frame.NEED_MORE:
             self.timeouts += 1
             self.fault_streak += 1
@@ -163,5 +185,4 @@ class Chipset:
             self.fault_streak += 1
             raise PN532StatusFault("PN532 syntax error frame", {"status": 0x7F, "command": cmd})
         self.fault_streak = 0
-        p = self.parser
         return p.mv[p.start + 2 : p.start + p.length]

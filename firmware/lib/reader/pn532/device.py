@@ -187,7 +187,7 @@ class PN532:
             if more:
                 chunk = _DATA_MAX
             h[1] = tg | (0x40 if more else 0)
-            r = self.chip.command(h, dmv[off : off + chunk], timeout_ms)
+            r = self.chip.command(h, dmv[off : off + chunk], timeout_ms, True)  # reaches the card
             if len(r) < 1:
                 raise PN532StatusFault("empty InDataExchange answer", {"status": 0x7F})
             if r[0] & STATUS_ERR:
@@ -209,7 +209,7 @@ class PN532:
                 overflow = True
             if not st & STATUS_MI:
                 break
-            r = self.chip.command(h, None, timeout_ms)
+            r = self.chip.command(h, None, timeout_ms, True)  # a resend could skip a part
             if len(r) < 1:
                 raise PN532StatusFault("empty InDataExchange answer", {"status": 0x7F})
             if r[0] & STATUS_ERR:
