@@ -7,7 +7,7 @@ the host while a command runs aborts it (§6.2.1.3). Status bytes (UM0701-02 §7
 become typed faults here so that every layer above sees one vocabulary.
 
 Resending is only safe for a command that may run twice. A new frame aborts the command the PN532
-is running (UM0701-02 §6.2.1.3: any frame from the host does), so when only the ACK was lost, a
+is running (UM0701-02 p. 38, as the virtual PN532 models it), so when only the ACK was lost, a
 resent InDataExchange would carry its APDU to the card a second time: a secure-messaging counter
 or a PACE step out of step, a retry counter spent. Commands that reach the card are therefore sent
 ``once``: without an ACK the chipset waits for their response, and resends only when the PN532
