@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import threading
 from collections import OrderedDict
 from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -169,6 +170,21 @@ def crl_usable(item: crl.CertificateList) -> bool:
     return not any(entry.critical_extensions - _KNOWN_CRL_ENTRY_EXTENSIONS for entry in entries or [])
 
 
+def _indirect(item: crl.CertificateList) -> bool:
+    """Whether a CRL may speak for certificates of issuers other than its own (RFC 5280 §5.2.5
+    indirectCRL, or an entry naming another issuer with the certificateIssuer extension, §5.3.3)."""
+    idp = item.issuing_distribution_point_value
+    if idp is not None and idp["indirect_crl"].native:
+        return True
+    entries = item["tbs_cert_list"]["revoked_certificates"]
+    return any(entry.certificate_issuer_value is not None for entry in entries or [])
+
+
+#: Validated paths kept per store. One DS certificate signs the documents of months of issuance,
+#: so a kiosk meets a handful; the bound only limits what hostile input could make it hold.
+PATH_CACHE_SIZE = 256
+
+
 @dataclass(frozen=True)
 class _CachedPath:
     """A path that validated, and the time window over which that answer cannot change."""
@@ -178,9 +194,34 @@ class _CachedPath:
     not_after: datetime
 
 
-#: Validated paths kept per store. One DS certificate signs the documents of months of issuance,
-#: so a kiosk meets a handful; the bound only limits what hostile input could make it hold.
-PATH_CACHE_SIZE = 256
+class _PathCache:
+    """Validated paths for one content of the store (its roots, intermediates and CRLs, by
+    identity). A store whose content changed starts a new one rather than clearing this one, so a
+    copy of the store that shares it cannot empty or fill it for the original."""
+
+    def __init__(self, contents: tuple[object, ...]) -> None:
+        self.contents = contents
+        self.entries: OrderedDict[tuple[object, ...], _CachedPath] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def holds(self, contents: tuple[object, ...]) -> bool:
+        # Identity, not equality: a certificate or CRL put in place of another starts a new cache
+        # even if it compared equal, and checking costs one pass over a few references.
+        return len(contents) == len(self.contents) and all(a is b for a, b in zip(contents, self.contents, strict=True))
+
+    def get(self, key: tuple[object, ...], at: datetime) -> ValidationPath | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None or not entry.not_before <= at <= entry.not_after:
+                return None
+            self.entries.move_to_end(key)
+            return entry.path
+
+    def put(self, key: tuple[object, ...], entry: _CachedPath) -> None:
+        with self.lock:
+            self.entries[key] = entry
+            if len(self.entries) > PATH_CACHE_SIZE:
+                self.entries.popitem(last=False)
 
 
 @dataclass
@@ -190,23 +231,19 @@ class TrustStore:
 
     Validated paths are cached (``validate``): a card then costs its own signatures and hashes, not
     a path build and the path's signatures again. Changing the roots, intermediates or CRLs (adding,
-    removing or replacing one) empties the cache."""
+    removing or replacing one) empties the cache. Certificates and CRLs are values: replace one to
+    change it, never edit it in place (the cache could not see that)."""
 
     roots: list[x509.Certificate] = field(default_factory=list)
     intermediates: list[x509.Certificate] = field(default_factory=list)
     crls: list[crl.CertificateList] = field(default_factory=list)
-    _paths: OrderedDict[tuple[object, ...], _CachedPath] = field(
-        default_factory=OrderedDict, init=False, repr=False, compare=False
-    )
-    _contents: tuple[object, ...] = field(default=(), init=False, repr=False, compare=False)
+    _cache: _PathCache = field(default_factory=lambda: _PathCache(()), init=False, repr=False, compare=False)
     #: Answers served from the cache, and validations run (passed or not), since the store was made.
     path_cache_hits: int = field(default=0, init=False, compare=False)
     path_validations: int = field(default=0, init=False, compare=False)
 
     @classmethod
-    def from_paths(
-        cls, trust: Sequence[Path], crls: Sequence[Path] = (), others: Sequence[Path] = ()
-    ) -> TrustStore:
+    def from_paths(cls, trust: Sequence[Path], crls: Sequence[Path] = (), others: Sequence[Path] = ()) -> TrustStore:
         """Roots from files or directories (PEM/DER/.ml); self-signed ones become roots, the rest
         (link certificates) intermediates."""
         store = cls()
@@ -220,7 +257,10 @@ class TrustStore:
         return store
 
     def add_certificate(self, cert: x509.Certificate) -> None:
-        (self.roots if cert.self_signed else self.intermediates).append(cert)
+        """A root when self-signed, else an intermediate. asn1crypto answers "yes", "maybe" (names
+        match, no key identifiers to compare) or "no" (a DS or a link certificate, whose keys differ
+        from its issuer's): all three are true as strings, so the answer must be compared."""
+        (self.roots if cert.self_signed in ("yes", "maybe") else self.intermediates).append(cert)
 
     def crls_from(self, issuer: x509.Name) -> list[crl.CertificateList]:
         # Equal encodings are equal names; otherwise compare as RFC 5280 §7.1 says (slower).
@@ -255,10 +295,14 @@ class TrustStore:
         A path that validated before is answered from the cache when ``at`` lies in its window (see
         ``_window``); failures are never cached, so a refused certificate is refused afresh."""
         extra = list(extra)
+        contents = (*self.roots, None, *self.intermediates, None, *self.crls)
+        cache = self._cache
+        if not cache.holds(contents):
+            cache = self._cache = _PathCache(contents)
         key: tuple[object, ...] | None = None
         if explicit_path is None and pkix_params is None:
             key = (cert.dump(), tuple(c.dump() for c in extra), revocation, algorithms)
-            hit = self._cached(key, at)
+            hit = cache.get(key, at)
             if hit is not None:
                 self.path_cache_hits += 1
                 return hit
@@ -272,56 +316,48 @@ class TrustStore:
             explicit_path=explicit_path,
             pkix_params=pkix_params,
         )
-        if key is not None:
-            window = self._window(path, revocation)
-            if window is not None:
-                self._paths[key] = _CachedPath(path, *window)
-                if len(self._paths) > PATH_CACHE_SIZE:
-                    self._paths.popitem(last=False)
+        # Kept only in the cache made for the content this validation began with: a store changed
+        # meanwhile (another thread) has a new cache, and this answer does not go into it.
+        window = self._window(path, revocation, extra, at) if key is not None else None
+        if key is not None and window is not None:
+            cache.put(key, _CachedPath(path, *window))
         return path
 
-    def _cached(self, key: tuple[object, ...], at: datetime) -> ValidationPath | None:
-        # Identity, not equality: a certificate or CRL put in place of another empties the cache
-        # even if it compared equal, and checking costs one pass over a few references.
-        contents = (*self.roots, None, *self.intermediates, None, *self.crls)
-        same = len(contents) == len(self._contents) and all(
-            a is b for a, b in zip(contents, self._contents, strict=True)
-        )
-        if not same:
-            self._paths.clear()
-            self._contents = contents
-            return None
-        entry = self._paths.get(key)
-        if entry is None or not entry.not_before <= at <= entry.not_after:
-            return None
-        self._paths.move_to_end(key)
-        return entry.path
+    def _window(
+        self, path: ValidationPath, revocation: Revocation, extra: list[x509.Certificate], at: datetime
+    ) -> tuple[datetime, datetime] | None:
+        """The times around ``at`` over which the same validation must succeed again, or None to not
+        cache it.
 
-    def _window(self, path: ValidationPath, revocation: Revocation) -> tuple[datetime, datetime] | None:
-        """The times over which the same validation must succeed again, or None to not cache it.
-
-        What validation reads from the time is: the validity of every certificate on the path (the
-        anchor's too, ``_check_anchor_validity``), and with revocation on, whether each CRL from an
-        issuer on the path is current and whether it lists a certificate of the path as revoked by
-        then (RFC 5280 §6.3.3). The window is where every certificate is valid and every such CRL
-        is current; a path with any certificate listed on such a CRL, whatever the date, is not
-        cached, so a revocation dated after the first answer is never missed."""
+        What validation reads from the time is the validity of every certificate on the path (the
+        anchor's too, ``_check_anchor_validity``). With revocation on, pyhanko may consult any CRL
+        of the store and validate a CRL's issuer through any certificate offered to it (a link
+        certificate after a CSCA key rollover, a CRL signer), so the window is also where every
+        CRL is current and every such certificate valid; and it is not cached at all when a CRL
+        lists one of those certificates' serial numbers (under any issuer, at any date: RFC 5280
+        §6.3.3 judges a revocation by its date, which may lie after the first answer), has no
+        nextUpdate (pyhanko then applies its own freshness period), or is indirect (RFC 5280 §5.2.5,
+        §5.3.3), since its scope is then wider than the issuer it names."""
         certs = list(path.iter_certs(include_root=True))
+        if revocation != "off":
+            checked = [*path.iter_certs(include_root=False), *self.intermediates, *extra]
+            serials = {c.serial_number for c in checked}
+            certs += checked
         lo = max(c["tbs_certificate"]["validity"]["not_before"].native for c in certs)
         hi = min(c["tbs_certificate"]["validity"]["not_after"].native for c in certs)
         if revocation != "off":
-            checked = list(path.iter_certs(include_root=False))  # the anchor is never revocation-checked
             for item in self.crls:
-                serials = {c.serial_number for c in checked if c.issuer == item.issuer}
-                if not serials:
-                    continue
                 tbs = item["tbs_cert_list"]
+                next_update = tbs["next_update"].native
+                if next_update is None or _indirect(item):
+                    return None
                 lo = max(lo, tbs["this_update"].native)
-                if tbs["next_update"].native is not None:
-                    hi = min(hi, tbs["next_update"].native)
+                hi = min(hi, next_update)
                 if any(entry["user_certificate"].native in serials for entry in tbs["revoked_certificates"] or []):
                     return None
-        return (lo, hi) if lo <= hi else None
+        # The window must hold the time the answer was found for: a CRL that is not current yet
+        # at ``at`` did not take part, and must not be taken as cleared when it becomes current.
+        return (lo, hi) if lo <= at <= hi else None
 
     def _validate(
         self,

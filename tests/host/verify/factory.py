@@ -69,9 +69,7 @@ def _kind_of(key: Key) -> str:
 
 def spki(key: Key, *, explicit: bool = False) -> keys.PublicKeyInfo:
     """SubjectPublicKeyInfo; ``explicit`` writes the full ECParameters (ICAO 9303-12 §4.1.6.3)."""
-    der = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     info = keys.PublicKeyInfo.load(der)
     if not explicit or isinstance(key, rsa.RSAPrivateKey):
         return info
@@ -170,11 +168,7 @@ def make_cert(
     pub = spki(key, explicit=explicit)
     ski = hashlib.sha1(pub["public_key"].dump()).digest()  # noqa: S324 - RFC 5280 §4.2.1.2 method 1
     signer_key = signing_key or (issuer.key if issuer else key)
-    usage = (
-        key_usage
-        if key_usage is not None
-        else ({"key_cert_sign", "crl_sign"} if ca else {"digital_signature"})
-    )
+    usage = key_usage if key_usage is not None else ({"key_cert_sign", "crl_sign"} if ca else {"digital_signature"})
     exts: list[dict[str, Any]] = [
         {"extn_id": "key_usage", "critical": True, "extn_value": usage},
         {"extn_id": "key_identifier", "critical": False, "extn_value": ski},
@@ -216,38 +210,38 @@ def make_crl(
     *,
     revoked: tuple[int, ...] = (),
     this_update: datetime = AT - timedelta(days=1),
-    next_update: datetime = AT + timedelta(days=6),
+    next_update: datetime | None = AT + timedelta(days=6),
     signing_key: Key | None = None,
     revocation_date: datetime | None = None,
+    entries: list[dict[str, Any]] | None = None,
 ) -> crl.CertificateList:
-    """A v2 CRL (RFC 5280 §5) from ``issuer``."""
+    """A v2 CRL (RFC 5280 §5) from ``issuer``; ``next_update`` None leaves it out (§5.1.2.5),
+    ``entries`` adds revoked-certificate entries as given (entry extensions included)."""
     key = signing_key or issuer.key
     alg = sig_alg(key)
-    tbs = crl.TbsCertList(
-        {
-            "version": "v2",
-            "signature": alg,
-            "issuer": issuer.cert.subject,
-            "this_update": _time(this_update),
-            "next_update": _time(next_update),
-            "revoked_certificates": [
-                {"user_certificate": s, "revocation_date": _time(revocation_date or this_update - timedelta(days=1))}
-                for s in revoked
-            ]
-            or None,
-            "crl_extensions": [
-                {"extn_id": "crl_number", "critical": False, "extn_value": next(_serial)},
-                {
-                    "extn_id": "authority_key_identifier",
-                    "critical": False,
-                    "extn_value": {"key_identifier": issuer.ski},
-                },
-            ],
-        }
-    )
-    out = crl.CertificateList(
-        {"tbs_cert_list": tbs, "signature_algorithm": alg, "signature": sign(key, tbs.dump())}
-    )
+    listed = [
+        {"user_certificate": s, "revocation_date": _time(revocation_date or this_update - timedelta(days=1))}
+        for s in revoked
+    ] + (entries or [])
+    body: dict[str, Any] = {
+        "version": "v2",
+        "signature": alg,
+        "issuer": issuer.cert.subject,
+        "this_update": _time(this_update),
+        "revoked_certificates": listed or None,
+        "crl_extensions": [
+            {"extn_id": "crl_number", "critical": False, "extn_value": next(_serial)},
+            {
+                "extn_id": "authority_key_identifier",
+                "critical": False,
+                "extn_value": {"key_identifier": issuer.ski},
+            },
+        ],
+    }
+    if next_update is not None:
+        body["next_update"] = _time(next_update)
+    tbs = crl.TbsCertList(body)
+    out = crl.CertificateList({"tbs_cert_list": tbs, "signature_algorithm": alg, "signature": sign(key, tbs.dump())})
     return crl.CertificateList.load(out.dump())
 
 
@@ -510,9 +504,7 @@ def build_card(
     if aa_key is not None:
         groups[15] = dg15(aa_key)
     if ca or (aa_key is not None and not isinstance(aa_key, rsa.RSAPrivateKey)):
-        groups[14] = dg14(
-            aa_hash if aa_key is not None and not isinstance(aa_key, rsa.RSAPrivateKey) else None
-        )
+        groups[14] = dg14(aa_hash if aa_key is not None and not isinstance(aa_key, rsa.RSAPrivateKey) else None)
     files = {f"DG{n}": d for n, d in groups.items()}
     files["EF.SOD"] = make_sod(groups, ds, sod)
     files |= extra_files or {}

@@ -6,13 +6,20 @@ store changed, for a refused certificate, or for a certificate some CRL lists, v
 
 from __future__ import annotations
 
+import copy
+import threading
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
+from asn1crypto import x509
 
+from partycard.errors import CertificateInvalid
 from partycard.verify import PARTY_2025, AAExchange, Denylist, TrustStore, Verdict, verify_document
+from partycard.verify import trust as trust_module
 from partycard.verify.cms import parsed_certificate
 from partycard.verify.memo import Memo
+from partycard.verify.trust import Revocation
 
 from . import factory as F
 
@@ -138,3 +145,112 @@ def test_memo_is_bounded_and_keeps_nothing_when_deriving_fails() -> None:
     with pytest.raises(ValueError, match="damaged"):
         memo.get(b"d", lambda: (_ for _ in ()).throw(ValueError("damaged")))
     assert memo.get(b"d", lambda: 99) == 99  # the failure kept nothing
+
+
+# --- a cached answer is what a fresh store says: the cases a review found -------------------------
+
+
+def _outcome(store: TrustStore, pki: F.Pki, at: datetime, revocation: Revocation = "require") -> str:
+    try:
+        store.validate(pki.ds.cert, at=at, algorithms=PARTY_2025.algorithms, revocation=revocation)
+    except CertificateInvalid as exc:
+        return exc.reason
+    return "valid"
+
+
+def _fresh(store: TrustStore) -> TrustStore:
+    return TrustStore(roots=list(store.roots), intermediates=list(store.intermediates), crls=list(store.crls))
+
+
+def _same_later(store: TrustStore, pki: F.Pki, later: datetime, revocation: Revocation = "require") -> str:
+    assert _outcome(store, pki, F.AT, revocation) == "valid"
+    got = _outcome(store, pki, later, revocation)
+    assert got == _outcome(_fresh(store), pki, later, revocation)
+    return got
+
+
+def test_a_crl_without_next_update_is_never_taken_as_current_for_long(pki: F.Pki) -> None:
+    # pyhanko gives such a CRL a freshness period of its own; the cache must not stretch it.
+    store = TrustStore(
+        roots=[pki.csca.cert], crls=[F.make_crl(pki.csca, this_update=F.AT - timedelta(minutes=10), next_update=None)]
+    )
+    assert _same_later(store, pki, F.AT + timedelta(days=30)) == "crl.stale"
+
+
+def test_an_indirect_crl_that_becomes_current_later_is_heeded(pki: F.Pki) -> None:
+    # A CRL signer certified by the CSCA lists the DS under the CSCA's name (certificateIssuer,
+    # RFC 5280 §5.3.3), its thisUpdate an hour ahead of the first check (a skewed clock).
+    signer = F.make_cert(F.name("CRL Signer"), F.new_key("p256"), issuer=pki.csca, ca=False, key_usage={"crl_sign"})
+    entry = {
+        "user_certificate": pki.ds.cert.serial_number,
+        "revocation_date": F._time(F.AT - timedelta(days=2)),
+        "crl_entry_extensions": [
+            {
+                "extn_id": "certificate_issuer",
+                "critical": True,
+                "extn_value": [x509.GeneralName(name="directory_name", value=pki.csca.cert.subject)],
+            }
+        ],
+    }
+    indirect = F.make_crl(signer, this_update=F.AT + timedelta(hours=1), entries=[entry])
+    store = TrustStore(roots=[pki.csca.cert], intermediates=[signer.cert], crls=[pki.crl, indirect])
+    assert _same_later(store, pki, F.AT + timedelta(hours=3)) == "ds.revoked"
+
+
+@pytest.mark.parametrize("when", ["link expired", "link not yet valid"])
+def test_a_crl_signed_by_the_new_csca_key_follows_its_link_certificate(pki: F.Pki, when: str) -> None:
+    # After a CSCA key rollover the CRL is signed with the new key, known through a link
+    # certificate; validating the CRL's issuer depends on that certificate's validity.
+    new_key = F.new_key("p256")
+    if when == "link expired":
+        span, later = (F.AT - timedelta(days=30), F.AT + timedelta(days=1)), F.AT + timedelta(days=2)
+    else:
+        span, later = (F.AT - timedelta(hours=6), F.AT + timedelta(days=365)), F.AT - timedelta(hours=12)
+    link = F.make_cert(pki.csca.cert.subject, new_key, issuer=pki.csca, ca=True, not_before=span[0], not_after=span[1])
+    store = TrustStore(roots=[pki.csca.cert], intermediates=[link.cert], crls=[F.make_crl(F.Party(new_key, link.cert))])
+    assert _same_later(store, pki, later) == "crl.unusable"
+
+
+def test_a_copy_of_the_store_never_answers_for_the_original(pki: F.Pki) -> None:
+    other = F.build_pki("p256", "p256")
+    base = TrustStore(roots=[pki.csca.cert], crls=[pki.crl])
+    assert _outcome(base, pki, F.AT, "off") == "valid"
+    variant = copy.copy(base)  # shares the cache object at first
+    variant.roots = [*base.roots, other.csca.cert]
+    assert _outcome(variant, other, F.AT, "off") == "valid"
+    assert _outcome(base, other, F.AT, "off") == "ds.not_trusted"
+
+
+def test_a_validation_that_outlives_a_store_change_is_not_kept(pki: F.Pki, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = F.build_pki("p256", "p256")
+    store = TrustStore(roots=[pki.csca.cert], crls=[pki.crl])
+    reached, go = threading.Event(), threading.Event()
+    check = trust_module._check_anchor_validity
+
+    def held(path: Any, at: datetime) -> None:  # the last step of a validation, held in the worker
+        check(path, at)
+        if threading.current_thread().name == "worker":
+            reached.set()
+            assert go.wait(10)
+
+    monkeypatch.setattr(trust_module, "_check_anchor_validity", held)
+    results: list[str] = []
+    worker = threading.Thread(target=lambda: results.append(_outcome(store, pki, F.AT, "off")), name="worker")
+    worker.start()
+    assert reached.wait(10)
+    store.roots[:] = [other.csca.cert]  # the CSCA is withdrawn meanwhile, and another card is checked
+    assert _outcome(store, other, F.AT, "off") == "valid"
+    go.set()
+    worker.join(10)
+    assert results == ["valid"]  # it began before the change
+    assert _outcome(store, pki, F.AT, "off") == "ds.not_trusted"
+
+
+def test_only_self_signed_certificates_become_roots(pki: F.Pki) -> None:
+    store = TrustStore()
+    store.add_certificate(pki.ds.cert)  # a DS certificate dropped among the trust files
+    store.add_certificate(pki.csca.cert)
+    assert (store.roots, store.intermediates) == ([pki.csca.cert], [pki.ds.cert])
+    alone = TrustStore()
+    alone.add_certificate(pki.ds.cert)
+    assert _outcome(alone, pki, F.AT, "off") == "ds.not_trusted"
