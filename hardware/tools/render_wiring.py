@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -36,12 +37,36 @@ def _signals(pn: dict[str, Any], iface: str) -> list[tuple[str, int, str, str]]:
         rows += [(f"I2C{cfg['bus']} SDA", cfg["sda"], "SDA/TXD", "both"),
                  (f"I2C{cfg['bus']} SCL", cfg["scl"], "SCL/RXD", "out")]
     else:
-        rows += [(f"SPI{cfg['bus']} SCK", cfg["sck"], "SCK", "out"),
-                 (f"SPI{cfg['bus']} MISO", cfg["miso"], "MISO", "in"),
-                 (f"SPI{cfg['bus']} MOSI", cfg["mosi"], "MOSI", "out"),
-                 (f"SPI{cfg['bus']} CS", cfg["cs"], "SS", "out")]
-    rows += [("IRQ", pn["irq"], "IRQ", "in"), ("RSTPD_N", pn["reset"], "RSTO/RSTPDN", "out")]
+        # machine.SPI(id) numbering, not the chip's SPI peripheral numbers (on an S3 SPI1 is flash).
+        rows += [(f"SPI({cfg['bus']}) SCK", cfg["sck"], "SCK", "out"),
+                 (f"SPI({cfg['bus']}) MISO", cfg["miso"], "MISO", "in"),
+                 (f"SPI({cfg['bus']}) MOSI", cfg["mosi"], "MOSI", "out"),
+                 (f"SPI({cfg['bus']}) CS", cfg["cs"], "SS", "out")]
+    rows += [("IRQ", pn["irq"], "IRQ", "in"), ("RSTPD_N", pn["reset"], "RSTPDN*", "out")]
     return rows
+
+
+def _power(board: dict[str, Any]) -> list[tuple[str, int, str, str]]:
+    return [(board["power"]["pn532_vcc"], -1, "VCC", "power"), ("GND", -1, "GND", "ground")]
+
+
+#: Notes under every wiring table: what the tables cannot say.
+POWER_NOTES = [
+    "Power the module from the board's 3V3: the PN532's I/O swings to its supply, and the ESP32's pins"
+    " are not 5 V tolerant. The board's 3.3 V regulator carries the RF bursts (about 150 mA); put"
+    " C1 (100 µF) and C2 (100 nF) across VCC and GND at the module's header.",
+    "\\* RSTPDN is the PN532's reset input (active low). Wire it only where the module brings it out"
+    " under that name; the Elechouse V3 header has RSTO instead, the chip's reset *output*: leave the"
+    " GPIO unconnected there (the firmware wakes the PN532 over the bus and needs no reset line).",
+]
+
+#: The status LEDs and the buzzer driver, part by part (refs as in hardware/bom.csv).
+UI_CIRCUIT = {
+    "led_green": "GPIO → R1 330 Ω → D1 green anode (long leg); cathode → GND",
+    "led_red": "GPIO → R2 330 Ω → D2 red anode (long leg); cathode → GND",
+    "buzzer": "GPIO → R3 1 kΩ → Q1 base; Q1 emitter → GND; Q1 collector → BZ1 −; BZ1 + → 3V3"
+    " (a magnetic buzzer instead of the piezo needs D3 1N4148 across it, cathode to +)",
+}
 
 
 def markdown(board: dict[str, Any]) -> str:
@@ -49,51 +74,62 @@ def markdown(board: dict[str, Any]) -> str:
     out = [f"# Wiring: {board['title']}", "",
            f"Generated from `firmware/boards/{board['board']}.json` by `hardware/tools/render_wiring.py`;"
            " edit the JSON, not this file.", "",
-           f"Host link: {board['link']['note']}.", ""]
+           f"{board['link']['note'][0].upper()}{board['link']['note'][1:]}.", ""]
     pn = board["pn532"]
     for iface in ("hsu", "i2c", "spi"):
         default = " (default)" if iface == pn["interface"] else ""
         out += [f"## PN532 over {iface.upper()}{default}: module switches {SELECT[iface]}", "",
                 "| ESP32 signal | GPIO | PN532 pin | direction |", "| --- | --- | --- | --- |"]
         out += [f"| {s} | {g} | {p} | {d} |" for s, g, p, d in _signals(pn, iface)]
-        out += ["| 5V | - | VCC | power |", "| GND | - | GND | ground |", ""]
-    out += ["## Status LEDs and buzzer", "", "| part | GPIO | note |", "| --- | --- | --- |"]
-    notes = {"led_green": "green LED + 330 Ω to GND", "led_red": "red LED + 330 Ω to GND",
-             "buzzer": "passive buzzer through an NPN transistor (PWM)"}
-    out += [f"| {k} | {v} | {notes.get(k, '')} |" for k, v in board["ui"].items()]
+        out += [f"| {s} | - | {p} | {d} |" for s, _g, p, d in _power(board)]
+        out += [""]
+    out += [f"{note}\n" for note in POWER_NOTES]
+    out += [f"To use I2C or SPI instead of HSU, set the module's switches as the heading says and deploy with"
+            f" `partycard deploy --pn532 i2c` (or `spi`): the pin map copied to the board then names that"
+            f" interface. The default here is {pn['interface'].upper()}.", ""]
+    out += ["## Status LEDs and buzzer", "", "| part | GPIO | circuit |", "| --- | --- | --- |"]
+    out += [f"| {k} | {v} | {UI_CIRCUIT.get(k, '')} |" for k, v in board["ui"].items()]
     return "\n".join(out) + "\n"
 
 
 def svg(board: dict[str, Any]) -> str:
     """A block diagram of the default interface: ESP32 on the left, PN532 and UI parts on the right."""
     pn = board["pn532"]
-    rows = [*_signals(pn, pn["interface"]), ("5V", -1, "VCC", "power"), ("GND", -1, "GND", "ground")]
+    rows = [*_signals(pn, pn["interface"]), *_power(board)]
     ui = list(board["ui"].items())
-    height = 90 + 34 * (len(rows) + len(ui) + 1)
+    height = 150 + 34 * (len(rows) + 1) + 70 * len(ui)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{height}" '
              f'font-family="monospace" font-size="13">',
              '<rect width="100%" height="100%" fill="white"/>',
-             f'<text x="20" y="28" font-size="16">{escape(board["title"])}: PN532 over '
-             f'{pn["interface"].upper()} ({SELECT[pn["interface"]]})</text>',
-             f'<rect x="20" y="50" width="200" height="{height - 70}" fill="#e8f0fe" stroke="black"/>',
-             '<text x="30" y="70">ESP32</text>',
-             f'<rect x="500" y="50" width="200" height="{34 * len(rows) + 30}" fill="#fdecea" '
+             f'<text x="20" y="24" font-size="15">{escape(board["title"])}</text>',
+             f'<text x="20" y="44">PN532 over {pn["interface"].upper()}: module switches '
+             f'{SELECT[pn["interface"]]}; module powered from {escape(board["power"]["pn532_vcc"])}</text>',
+             f'<rect x="20" y="56" width="200" height="{height - 110}" fill="#e8f0fe" stroke="black"/>',
+             '<text x="30" y="76">ESP32</text>',
+             f'<rect x="500" y="56" width="200" height="{34 * len(rows) + 30}" fill="#fdecea" '
              'stroke="black"/>',
-             '<text x="510" y="70">PN532 module</text>']
+             '<text x="510" y="76">PN532 module</text>']
     colour = {"out": "#1a73e8", "in": "#188038", "both": "#9334e6", "power": "#d93025", "ground": "black"}
     for i, (sig, gpio, pin, direction) in enumerate(rows):
-        y = 95 + 34 * i
+        y = 101 + 34 * i
         label = sig if gpio < 0 else f"GPIO{gpio} {sig}"
         parts += [f'<text x="30" y="{y + 4}">{escape(label)}</text>',
                   f'<line x1="220" y1="{y}" x2="500" y2="{y}" '
                   f'stroke="{colour[direction]}" stroke-width="2"/>',
                   f'<text x="510" y="{y + 4}">{escape(pin)}</text>']
-    base = 95 + 34 * (len(rows) + 1)
+    base = 101 + 34 * (len(rows) + 1)
     for i, (name, gpio) in enumerate(ui):
-        y = base + 34 * i
+        y = base + 70 * i
         parts += [f'<text x="30" y="{y + 4}">GPIO{gpio}</text>',
                   f'<line x1="220" y1="{y}" x2="500" y2="{y}" stroke="#f9ab00" stroke-width="2"/>',
                   f'<text x="510" y="{y + 4}">{escape(name)}</text>']
+        for k, line in enumerate(textwrap.wrap(UI_CIRCUIT.get(name, ""), 64)[:3]):  # ≤ 64 chars fit at 11 px
+            parts.append(f'<text x="230" y="{y + 18 + 14 * k}" font-size="11">{escape(line)}</text>')
+    foot = height - 10
+    parts += [f'<text x="20" y="{foot - 14}" font-size="11">* RSTPDN only where the module brings it out'
+              ' under that name (not RSTO); see the wiring tables.</text>',
+              f'<text x="20" y="{foot}" font-size="11">C1 100 µF and C2 100 nF across VCC and GND at the'
+              ' module header.</text>']
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 

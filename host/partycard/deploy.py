@@ -4,6 +4,10 @@ A deployment is staged in a temporary folder first — the firmware package (as 
 to ``.mpy`` with the mpy-cross matching the board's MicroPython), the board's pin map and the
 reader's configuration — and then copied in one mpremote call, so a failed copy never leaves a mix of
 two firmware versions' files behind the stage. The board is then reset and checked with ``hello``.
+
+A reader already running on the port has the REPL's interrupt character turned off (its link is
+that port), so mpremote could not get in: it is first asked to restart into maintenance (SPEC.md
+§4, ``reboot``), which leaves the board at its prompt for one start.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,10 +74,18 @@ def _compile(src: Path, dest: Path) -> None:
         raise DeployError(f"mpy-cross failed on {src.name}: {proc.stderr.strip()}")
 
 
-def stage(dest: Path, *, board: str, serial: str | None, compile_mpy: bool) -> list[str]:
-    """Lay the files a board needs out below dest; return their paths relative to dest."""
+PN532_INTERFACES = ("hsu", "i2c", "spi")
+
+
+def stage(dest: Path, *, board: str, serial: str | None, compile_mpy: bool, pn532: str | None = None) -> list[str]:
+    """Lay the files a board needs out below dest; return their paths relative to dest.
+
+    ``pn532`` names the PN532 interface the module's switches select, when it is not the pin map's
+    default; the pin map copied to the board then says so (its pins for all three stay as drawn)."""
     if board not in boards():
         raise ConfigError(f"unknown board {board!r}; known: {', '.join(boards())}")
+    if pn532 is not None and pn532 not in PN532_INTERFACES:
+        raise ConfigError(f"unknown PN532 interface {pn532!r}; known: {', '.join(PN532_INTERFACES)}")
     written: list[str] = []
     for src in sorted((FIRMWARE / "lib").rglob("*.py")):
         rel = src.relative_to(FIRMWARE)
@@ -90,7 +103,10 @@ def stage(dest: Path, *, board: str, serial: str | None, compile_mpy: bool) -> l
         shutil.copyfile(FIRMWARE / name, dest / name)
         written.append(name)
     (dest / "boards").mkdir(exist_ok=True)
-    shutil.copyfile(FIRMWARE / "boards" / f"{board}.json", dest / "boards" / f"{board}.json")
+    pin_map = json.loads((FIRMWARE / "boards" / f"{board}.json").read_text(encoding="utf-8"))
+    if pn532 is not None:
+        pin_map["pn532"]["interface"] = pn532
+    (dest / "boards" / f"{board}.json").write_text(json.dumps(pin_map, indent=2) + "\n", encoding="utf-8")
     written.append(f"boards/{board}.json")
     config: dict[str, object] = {"board": board}
     if serial:
@@ -100,9 +116,11 @@ def stage(dest: Path, *, board: str, serial: str | None, compile_mpy: bool) -> l
     return written
 
 
-def plan(port: str, *, board: str, serial: str | None, compile_mpy: bool, stage_dir: Path) -> DeployPlan:
+def plan(
+    port: str, *, board: str, serial: str | None, compile_mpy: bool, stage_dir: Path, pn532: str | None = None
+) -> DeployPlan:
     """Stage the files and return the mpremote commands that copy them and reset the board."""
-    files = stage(stage_dir, board=board, serial=serial, compile_mpy=compile_mpy)
+    files = stage(stage_dir, board=board, serial=serial, compile_mpy=compile_mpy, pn532=pn532)
     mpremote = (sys.executable, "-m", "mpremote", "connect", port)
     tops = sorted({f.split("/")[0] for f in files})
     # The old firmware package goes first: a .py left beside a new .mpy would be imported instead.
@@ -126,3 +144,65 @@ def execute(deploy: DeployPlan) -> None:
             raise DeployError(f"{' '.join(cmd[2:])} timed out after 300 s") from exc
         if proc.returncode != 0:
             raise DeployError(f"{' '.join(cmd[2:])} failed: {(proc.stderr or proc.stdout).strip()[-400:]}")
+
+
+def check_port(port: str) -> None:
+    """Fail early, and say why, when a device path names no device (a board not plugged in)."""
+    if port.startswith("/dev/") and not Path(port).exists():
+        raise DeployError(
+            f"no serial port {port}: is the board plugged in? (ls /dev/ttyUSB* /dev/ttyACM* lists the candidates)"
+        )
+
+
+def wait_for_port(port: str, timeout_s: float) -> None:
+    """Wait until ``port`` exists again: a board on native USB (ESP32-S3) drops its port while it
+    resets and brings it back when MicroPython starts."""
+    deadline = time.monotonic() + timeout_s
+    while port.startswith("/dev/") and not Path(port).exists():
+        if time.monotonic() > deadline:
+            raise DeployError(f"{port} did not come back within {timeout_s:.0f} s of the reset")
+        time.sleep(0.2)
+
+
+def stop_reader(port: str, *, settle_s: float = 1.5) -> str | None:
+    """Restart the reader running on ``port`` into maintenance and return its board name; None when
+    no reader answered (a board at its prompt, or one that was just flashed)."""
+    from partycard.link.client import open_reader
+    from partycard.link.codes import Op
+
+    try:
+        with open_reader(port, timeout_s=3.0) as reader:
+            board = reader.hello().board
+            reader.request(Op.REBOOT, {"maintenance": True})
+    except PartycardError:
+        return None
+    time.sleep(settle_s)  # the reply goes out first; the board then resets and boots to its prompt
+    wait_for_port(port, 15.0)
+    return board
+
+
+def detect_board(port: str) -> str:
+    """The default pin map for the chip on ``port`` (asked through mpremote): the DevKitC for an
+    ESP32, the S3 DevKitC for an ESP32-S3."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "mpremote", "connect", port, "exec", "import os; print(os.uname().machine)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    machine = proc.stdout.strip().upper()
+    if proc.returncode != 0 or "ESP32" not in machine:
+        raise DeployError(
+            f"cannot tell which board is on {port} ({(proc.stderr or proc.stdout).strip()[-200:] or 'no answer'});"
+            f" name it with --board ({', '.join(boards())})"
+        )
+    return "esp32-s3-devkitc" if "ESP32S3" in machine.replace("-", "") else "esp32-devkitc"
+
+
+def clear_stage(stage_dir: Path) -> None:
+    """Remove what an earlier staging put in ``stage_dir`` (and only that): a .py left beside a
+    new .mpy would be copied too, and imported instead of it."""
+    for name in ("lib", "boards"):
+        shutil.rmtree(stage_dir / name, ignore_errors=True)
+    for name in ("main.py", "boot.py", "config.json"):
+        (stage_dir / name).unlink(missing_ok=True)

@@ -140,6 +140,11 @@ def requests() -> list[Case]:
         ),
         ("selftest-request", req(16, "selftest", {}), "check front-end and RF"),
         ("reboot-request", req(17, "reboot", {}), "restart the reader"),
+        (
+            "reboot-maintenance-request",
+            req(17, "reboot", {"maintenance": True}),
+            "restart to the MicroPython prompt once (a deployment)",
+        ),
         ("ui-request", req(18, "ui", {"pattern": "ok"}), "show a LED/buzzer pattern"),
         ("diag-request", req(19, "diag", {}), "read the counters"),
     ]

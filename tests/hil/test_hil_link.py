@@ -2,9 +2,10 @@
 
 pytest-embedded reads the port in a background thread and feeds pexpect; that is right for the
 text banner and wrong for binary frames, so after the banner the thread is stopped and the host
-library takes over the same pyserial object (SPEC.md §1, §6). A real board must restart when the
-port opens (DTR on USB-UART boards); one with native USB-CDC needs its reset button pressed
-within the 15 s the banner is awaited.
+library takes over the same pyserial object (SPEC.md §1, §6). The banner comes at start-up, so
+the test restarts the reader: a board with a USB-UART bridge (DevKitC) through RTS, which its
+auto-reset circuit wires to EN, as esptool's hard reset does; one with native USB-CDC (S3) does
+not see RTS, and needs its RST button pressed within the 15 s the banner is awaited.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -37,8 +39,15 @@ def test_hil_banner_then_hello(request: pytest.FixtureRequest) -> None:
     dut = request.getfixturevalue("dut")
     if simulated_reader is not None:
         # pyserial flushes input when it opens the port, so the banner printed before that is gone.
-        # A reset after opening is what an ESP32 does on DTR; the simulator does it here.
         simulated_reader.restart()
+    else:
+        # EN low through RTS with DTR (IO0) released, then high again: a normal boot, not the ROM
+        # loader. Opening the port does not do it: DTR and RTS asserted together hold EN high.
+        ser = dut.serial.proc
+        ser.dtr = False
+        ser.rts = True
+        time.sleep(0.1)
+        ser.rts = False
     match = dut.expect(rb"partycard-reader (\S+) serial=(\S+)", timeout=15)
     banner_serial = match.group(2).decode()
     dut.serial.stop_redirect_thread()

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import time
+import tty
 from pathlib import Path
 
+import pytest
+
 from partycard import deploy
+from partycard.link.client import open_reader
+from partycard.sim.runner import SimulatedReader
 from tests.firmware.mp import micropython_or_skip
 
 
@@ -38,3 +45,49 @@ def test_the_clean_up_runs_on_micropython(tmp_path: Path) -> None:
         proc = subprocess.run([exe, "-c", script], capture_output=True, text=True, timeout=30)
         assert proc.returncode == 0, proc.stderr
     assert not old.exists() and (tmp_path / "lib").is_dir()
+
+
+def test_a_running_reader_is_restarted_to_its_prompt_once_before_the_copy() -> None:
+    micropython_or_skip()
+    with SimulatedReader(auto_restart=True) as sim:
+        assert deploy.stop_reader(sim.port, settle_s=0.2) == "unix"
+        # The unix board ends the process on reboot; the maintenance start then ends at once (no
+        # reader, no link), and the start after it is a normal one again.
+        deadline = time.monotonic() + 20
+        while sim.restarts < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert sim.restarts >= 2
+        with open_reader(sim.port, timeout_s=10.0) as reader:
+            assert reader.hello().board == "unix"
+
+
+def test_a_port_where_no_reader_answers_is_left_to_mpremote() -> None:
+    master, slave = os.openpty()
+    try:
+        tty.setraw(slave)
+        assert deploy.stop_reader(os.ttyname(slave), settle_s=0.0) is None
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_a_missing_port_is_named_before_anything_runs() -> None:
+    with pytest.raises(deploy.DeployError, match="plugged in"):
+        deploy.check_port("/dev/ttyUSB-partycard-none")
+
+
+def test_restaging_into_a_folder_leaves_no_file_of_the_earlier_stage(tmp_path: Path) -> None:
+    deploy.stage(tmp_path, board="esp32-devkitc", serial=None, compile_mpy=False)
+    (tmp_path / "notes.txt").write_text("mine")
+    deploy.clear_stage(tmp_path)
+    files = deploy.stage(tmp_path, board="esp32-s3-devkitc", serial=None, compile_mpy=True)
+    on_disk = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
+    assert on_disk == {*files, "notes.txt"}  # no .py beside its .mpy, no other board's pin map
+
+
+def test_the_pn532_interface_chosen_at_deploy_is_the_one_in_the_copied_pin_map(tmp_path: Path) -> None:
+    deploy.stage(tmp_path, board="esp32-devkitc", serial=None, compile_mpy=False, pn532="i2c")
+    pin_map = json.loads((tmp_path / "boards/esp32-devkitc.json").read_text())
+    source = json.loads((deploy.FIRMWARE / "boards/esp32-devkitc.json").read_text())
+    assert pin_map["pn532"]["interface"] == "i2c" and source["pn532"]["interface"] == "hsu"
+    assert pin_map["pn532"]["i2c"] == source["pn532"]["i2c"]

@@ -190,8 +190,15 @@ def serve(reader):
 
 def run(board=None):
     """Start the reader on ``board`` (a board object, a board name, or None for the default)."""
-    from reader import boards, config
+    from reader import boards, config, maintenance
 
+    if maintenance.take():
+        # Left to the REPL, Ctrl-C intact, so that mpremote can replace the firmware; the start
+        # after this one is a normal one again (SPEC.md §4, reboot).
+        print("partycard reader: maintenance start; the reader is not running until the next reset")
+        return
+    del maintenance
+    forget("maintenance")
     stored = config.load()
     if board is None or isinstance(board, str):
         board = boards.load(board, stored)

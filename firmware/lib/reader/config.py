@@ -86,7 +86,13 @@ def _text(key, val):
 
 
 def _patterns(val):
+    had = "reader.device" in sys.modules
     from reader.device import PATTERNS
+
+    if not had:  # loaded for its names only: its code must not stay in the heap (reader.app.forget)
+        from reader.app import forget
+
+        forget("device")
 
     if not isinstance(val, dict):
         raise _bad("patterns")

@@ -11,7 +11,7 @@ asked for after its reply went out. No machine here.
 
 from reader import VERSION, clock
 from reader.link import codes
-from reader.link.schema import check_keys, get_tstr
+from reader.link.schema import check_keys, get_bool, get_tstr
 
 PATTERNS = ("ok", "fail", "busy", "off", "error")
 # Steps (green, red, tone_hz, ms): LEDs on or off, the passive buzzer's PWM frequency (0 = silent;
@@ -50,12 +50,18 @@ def run(reader, ctx, body):
         reader.player = Player(reader, steps)
         reader.ui_pattern = name
         return {}
+    if op == codes.OP_REBOOT:
+        check_keys(body, ("maintenance",))
+        if get_bool(body, "maintenance", False):
+            # SPEC.md §4: the next start leaves the REPL to mpremote instead of starting the reader.
+            from reader import maintenance
+
+            maintenance.request()
+        reader.reboot_pending = True  # the {} reply goes out first; the main loop then resets
+        return {}
     check_keys(body, ())
     if op == codes.OP_CONFIG_GET:
         return {"config": reader.stored}
-    if op == codes.OP_REBOOT:
-        reader.reboot_pending = True  # the {} reply goes out first; the main loop then resets
-        return {}
     # selftest: the card layer's, when there is a front-end and its service has one
     svc = reader.card_service
     test = getattr(svc, "selftest", None) if svc is not None else None

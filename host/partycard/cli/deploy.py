@@ -16,7 +16,18 @@ def register(sub: Any) -> None:
         "deploy", help="copy the firmware to an ESP32 board and check it answers"
     )
     p.add_argument("--port", required=True, help="serial port of the board, e.g. /dev/ttyUSB0")
-    p.add_argument("--board", default="esp32-devkitc", choices=deploy.boards(), help="pin map to install")
+    p.add_argument(
+        "--board",
+        choices=deploy.boards(),
+        help="pin map to install (default: the running reader's board, else the chip's: esp32-devkitc for an "
+        "ESP32, esp32-s3-devkitc for an ESP32-S3; a dry run needs it named)",
+    )
+    p.add_argument(
+        "--pn532",
+        choices=deploy.PN532_INTERFACES,
+        help="the PN532 interface the module's switches select (default: the pin map's, hsu); "
+        "hardware/wiring/<board>.md has the switch settings and pins of each",
+    )
     p.add_argument("--serial", help="reader serial number to store in the board's config.json")
     p.add_argument("--mpy", action="store_true", help="compile to .mpy with mpy-cross (less RAM)")
     p.add_argument("--dry-run", action="store_true", help="stage the files and print the commands only")
@@ -25,12 +36,22 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Stage, copy, reset and check."""
+    """Stop a running reader, stage, copy, reset and check."""
+    board = args.board
+    if not args.dry_run:
+        deploy.check_port(args.port)
+        running = deploy.stop_reader(args.port)
+        if running is not None:
+            print(f"a reader ({running}) answered on {args.port}: restarted it to its prompt for the copy")
+        board = board or (running if running in deploy.boards() else None) or deploy.detect_board(args.port)
+    elif board is None:
+        raise deploy.DeployError("a dry run does not ask the board: name it with --board")
     with tempfile.TemporaryDirectory(prefix="partycard-deploy-") as tmp:
         stage_dir = args.stage or Path(tmp)
         stage_dir.mkdir(parents=True, exist_ok=True)
+        deploy.clear_stage(stage_dir)
         plan = deploy.plan(
-            args.port, board=args.board, serial=args.serial, compile_mpy=args.mpy, stage_dir=stage_dir
+            args.port, board=board, serial=args.serial, compile_mpy=args.mpy, stage_dir=stage_dir, pn532=args.pn532
         )
         print(f"staged {len(plan.files)} files for {plan.board} ({'mpy' if plan.compiled else 'py'}) in {stage_dir}")
         for cmd in plan.commands:
@@ -43,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
         deploy.execute(plan)
     from partycard.link.client import open_reader
 
-    with open_reader(args.port, timeout_s=10.0) as reader:
+    deploy.wait_for_port(args.port, 15.0)
+    with open_reader(args.port, timeout_s=15.0) as reader:
         info = reader.hello()
     print(f"reader {info.serial}: firmware {info.firmware}, board {info.board}, front-end {info.frontend}")
     return 0

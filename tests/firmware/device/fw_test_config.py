@@ -47,6 +47,17 @@ def test_path_follows_the_env_folder():
     assert config.path() == _DIR + "/config.json"
 
 
+def test_the_maintenance_flag_lies_beside_the_config_and_is_taken_once():
+    from reader import maintenance
+
+    _scratch()
+    assert maintenance.flag_path() == config.path()[: -len("config.json")] + "maintenance"
+    assert not maintenance.take()
+    maintenance.request()
+    assert maintenance.take()
+    assert not maintenance.take()
+
+
 def test_missing_and_damaged_files_read_as_empty():
     _scratch()
     assert config.load() == {}

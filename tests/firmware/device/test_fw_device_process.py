@@ -140,3 +140,24 @@ def test_damaged_config_file_still_starts(firmware: Firmware) -> None:
     repaired = _ok(reader.request(2, "config.set", {"config": {"serial": "FIXED-1"}}))
     assert repaired == {"config": {"serial": "FIXED-1"}}
     assert json.loads((firmware.config_dir / "config.json").read_text()) == {"serial": "FIXED-1"}
+
+
+@pytest.mark.timeout(60)
+def test_a_maintenance_reboot_leaves_one_start_to_the_repl(firmware: Firmware) -> None:
+    reader = firmware.start()
+    _banner_serial(reader)
+    refused = reader.request(1, "reboot", {"maintenance": "yes"})
+    assert refused[1] == 3 and refused[5]["code"] == 0x03  # type: ignore[index]  # E_SCHEMA
+    assert _ok(reader.request(2, "reboot", {"maintenance": True})) == {}
+    assert reader.proc.wait(timeout=10) == REBOOT_STATUS
+    assert (firmware.config_dir / "maintenance").exists()
+
+    maintenance = firmware.start()  # the reader does not start: no banner, no link, a prompt instead
+    line = maintenance.read_until(b"\n").decode()
+    assert "maintenance start" in line, line
+    assert maintenance.proc.wait(timeout=10) == 0
+    assert not (firmware.config_dir / "maintenance").exists()
+
+    normal = firmware.start()  # and the start after it is a normal one
+    assert _banner_serial(normal) == "ENV-0001"
+    assert _ok(normal.request(1, "hello", {}))["serial"] == "ENV-0001"

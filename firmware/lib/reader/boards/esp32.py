@@ -66,11 +66,15 @@ class UARTStream:
 def _pin_map(name):
     from reader import config
 
+    chip = "esp32s3" if "S3" in os.uname().machine else "esp32"
     if not name or name == "esp32":  # no config yet; "esp32": the board's name before pin maps
-        name = "esp32-s3-devkitc" if "S3" in os.uname().machine else "esp32-devkitc"
+        name = "esp32-s3-devkitc" if chip == "esp32s3" else "esp32-devkitc"
     spec = config.board_spec(name)
     if spec is None or spec.get("mcu") not in ("esp32", "esp32s3"):
         raise ValueError("no ESP32 pin map /boards/" + name + ".json")
+    if spec["mcu"] != chip:
+        # Another chip's pins may be its flash or PSRAM lines (GPIO26-32 on an S3): never drive them.
+        raise ValueError("pin map " + name + " is for an " + spec["mcu"] + ", this chip is an " + chip)
     return spec
 
 
