@@ -12,8 +12,8 @@ from datetime import datetime
 from asn1crypto import x509
 
 from partycard.errors import CertificateInvalid, VerificationError
+from partycard.verify.cms import certificate_key
 from partycard.verify.policy import AlgorithmPolicy
-from partycard.verify.signatures import load_public_key
 
 #: Extensions a DS certificate may carry, critical or not (9303-12 §7.1.1 table; RFC 5280 §4.2.1).
 KNOWN_EXTENSIONS = frozenset(
@@ -54,15 +54,13 @@ def check_ds_certificate(cert: x509.Certificate, *, at: datetime, algorithms: Al
     for ext in cert["tbs_certificate"]["extensions"] or []:
         name = ext["extn_id"].native
         if ext["critical"].native and name not in KNOWN_EXTENSIONS:
-            raise CertificateInvalid(
-                "ds.unknown_critical_extension", f"critical extension {ext['extn_id'].dotted}"
-            )
+            raise CertificateInvalid("ds.unknown_critical_extension", f"critical extension {ext['extn_id'].dotted}")
     usage = cert.key_usage_value
     if usage is None or "digital_signature" not in usage.native:
         raise CertificateInvalid("ds.key_usage", "keyUsage lacks digitalSignature")
     if "key_cert_sign" in usage.native or (cert.ca is True):
         raise CertificateInvalid("ds.key_usage", "a CA certificate is not a document signer")
     try:
-        algorithms.check_key(load_public_key(cert.public_key), "sod_signature")
+        algorithms.check_key(certificate_key(cert), "sod_signature")
     except VerificationError as exc:
         raise CertificateInvalid("alg.disallowed", str(exc)) from exc

@@ -100,9 +100,9 @@ def parse_signed_data(der: bytes, prefix: str) -> tuple[cms.SignedData, tuple[x5
         raise VerificationError(f"{prefix}.malformed", f"not CMS SignedData: {exc}") from exc
 
 
-def _signer_key(cert: x509.Certificate) -> PublicKey:
-    """The signer certificate's public key, loaded once per key (mapping explicit EC parameters onto
-    a named curve costs as much as hashing the SOD)."""
+def certificate_key(cert: x509.Certificate) -> PublicKey:
+    """A certificate's public key, loaded once per key (a DS key is on every SOD of its batch, and
+    mapping explicit EC parameters onto a named curve costs as much as hashing the SOD)."""
     spki = cert.public_key
     return _keys.get(spki.dump(), lambda: load_public_key(spki))
 
@@ -163,7 +163,7 @@ def verify_signed_data(
         raise VerificationError(f"{prefix}.message_digest_mismatch", "message-digest attribute does not match content")
     try:
         scheme = scheme_from_algorithm(si["signature_algorithm"], digest_hint=digest_name)
-        key = _signer_key(signer)
+        key = certificate_key(signer)
     except VerificationError as exc:
         raise VerificationError(f"{prefix}.algorithm_unsupported", str(exc)) from exc
     algorithms.check(scheme, key, use)

@@ -40,6 +40,7 @@ from pyhanko_certvalidator.sig_validate import (
 
 from partycard.errors import CertificateInvalid, ConfigError, VerificationError
 from partycard.verify.masterlist import parse_master_list
+from partycard.verify.memo import Memo
 from partycard.verify.policy import AlgorithmPolicy, Use
 from partycard.verify.signatures import hash_name, load_public_key, scheme_from_algorithm, verify_signature
 
@@ -170,6 +171,19 @@ def crl_usable(item: crl.CertificateList) -> bool:
     return not any(entry.critical_extensions - _KNOWN_CRL_ENTRY_EXTENSIONS for entry in entries or [])
 
 
+_name_matches: Memo[bool] = Memo(256)
+
+
+def same_name(a: x509.Name, b: x509.Name) -> bool:
+    """RFC 5280 §7.1 name matching, kept per pair of encodings: a CRL and the certificates it
+    covers often spell the same issuer with other string types, and the comparison then runs
+    LDAP string preparation on every attribute, for every card."""
+    da, db = a.dump(), b.dump()
+    if da == db:
+        return True
+    return _name_matches.get(len(da).to_bytes(4, "big") + da + db, lambda: bool(a == b))
+
+
 def _indirect(item: crl.CertificateList) -> bool:
     """Whether a CRL may speak for certificates of issuers other than its own (RFC 5280 §5.2.5
     indirectCRL, or an entry naming another issuer with the certificateIssuer extension, §5.3.3)."""
@@ -263,9 +277,7 @@ class TrustStore:
         (self.roots if cert.self_signed in ("yes", "maybe") else self.intermediates).append(cert)
 
     def crls_from(self, issuer: x509.Name) -> list[crl.CertificateList]:
-        # Equal encodings are equal names; otherwise compare as RFC 5280 §7.1 says (slower).
-        der = issuer.dump()
-        return [c for c in self.crls if c.issuer.dump() == der or c.issuer == issuer]
+        return [c for c in self.crls if same_name(c.issuer, issuer)]
 
     def find_by_issuer_serial(self, issuer: x509.Name, serial: int) -> x509.Certificate | None:
         for cert in self.intermediates:
