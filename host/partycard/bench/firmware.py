@@ -7,8 +7,9 @@ completes is the peak the read really needs, garbage collection and fragmentatio
 from outside misses the peak between samples, so neither is used for the figure.
 
 The unix port is 64-bit and runs .mpy files from the heap; an ESP32 image freezes that bytecode
-into flash and has 32-bit words. The ESP32 figure is therefore an estimate: (peak − the heap that
-loading the firmware's modules takes on the unix port) / 2.
+into flash and has 32-bit words. The ESP32 figure is therefore an estimate, an upper bound: peak − the
+heap that loading the firmware's modules takes on the unix port. The rest is not scaled down for
+the smaller words: most of it is byte buffers (frames, APDUs), which are as long on either.
 
 CPU time is the firmware process's own (``/proc/<pid>/schedstat``, nanoseconds), taken around
 reads and divided by the APDUs the virtual PN532 relayed; it is this machine's x86-64 time for the
@@ -162,7 +163,7 @@ class FirmwareCost:
     def esp32_estimate_bytes(self) -> int | None:
         if self.heap_peak_bytes is None or self.bytecode_bytes is None:
             return None
-        return (self.heap_peak_bytes - self.bytecode_bytes) // 2
+        return self.heap_peak_bytes - self.bytecode_bytes
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -172,8 +173,8 @@ class FirmwareCost:
             "heap_bytecode_bytes": self.bytecode_bytes,
             "heap_live_after_read_bytes": self.live_after_read_bytes,
             "esp32_estimate_bytes": self.esp32_estimate_bytes,
-            "esp32_estimate_method": "ESTIMATE: (heap_peak_bytes - heap_bytecode_bytes) / 2 "
-            "(bytecode frozen into flash; 32-bit words and GC blocks half the size)",
+            "esp32_estimate_method": "ESTIMATE, upper bound: heap_peak_bytes - heap_bytecode_bytes "
+            "(bytecode frozen into flash; the rest, mostly byte buffers, not scaled for 32-bit words)",
             "cpu_us_per_apdu": None if self.cpu_us_per_apdu is None else round(self.cpu_us_per_apdu, 1),
             "cpu_method": f"firmware process CPU (schedstat) over {self.apdus_timed} relayed APDUs, "
             "this machine, unix port",
