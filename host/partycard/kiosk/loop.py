@@ -38,6 +38,10 @@ from partycard.link.client import CardInfo, ReaderClient
 log = logging.getLogger(__name__)
 
 
+class _Stopped(Exception):  # control flow inside the loop, never seen outside it
+    """``run``'s stop condition came true while the kiosk was waiting for a reader."""
+
+
 class Verifier(Protocol):
     """Turns a complete read into the pinned verdict JSON (``verify.Verdict.to_json()``)."""
 
@@ -108,6 +112,7 @@ class Kiosk:
         self._progress = progress
         self._reader: ReaderClient | None = None
         self._ops: frozenset[str] = frozenset()
+        self._stop: Callable[[], bool] = lambda: False
         self.serial = "unknown"
         self.firmware = "unknown"
 
@@ -125,9 +130,20 @@ class Kiosk:
                 log.info("reader %s connected", self.serial)
             except TransportError as exc:
                 log.warning("reader not available (%s); retrying in %.1f s", exc, delay)
-                time.sleep(delay)
+                self._pause(delay)
                 delay = min(delay * 2, self.config.reconnect_max_s)
         return self._reader
+
+    def _pause(self, delay_s: float) -> None:
+        """Sleep ``delay_s`` in short slices, so that a stop request (SIGTERM to a service whose
+        reader is unplugged) ends the wait within a slice instead of never."""
+        end = time.monotonic() + delay_s
+        while not self._stop():
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.1))
+        raise _Stopped
 
     def drop_reader(self) -> None:
         """Forget the reader after a transport failure; the next call reconnects."""
@@ -228,30 +244,42 @@ class Kiosk:
     def run(self, *, taps: int | None = None, stop: Callable[[], bool] = lambda: False) -> list[TapResult]:
         """Serve taps until ``stop()`` or until ``taps`` verdict-or-error results were produced."""
         results: list[TapResult] = []
-        while not stop() and (taps is None or len(results) < taps):
-            try:
-                result = self.tap()
-                if result is not None:
-                    results.append(result)
-                    if taps is not None and len(results) >= taps:
-                        break
-                    while not self.wait_removal() and not stop():
-                        log.info("card still on the reader; waiting for it to leave")
-            except (ReaderDisconnected, ReaderTimeout, TransportError) as exc:
-                log.warning("reader lost: %s", exc)
-                self._show(render_message("READER DISCONNECTED", "Reconnecting…"))
-                self.drop_reader()
-            except DeviceError as exc:
-                # The reader's state is unknown (it may have restarted mid-read): start afresh.
-                log.warning("reader error: %s", exc)
-                self._show(render_message("READER ERROR", f"{exc.code_name}: please tap again"))
-                self.drop_reader()
-            except PartycardError as exc:
-                # Anything else (a full outbox, an unreadable denylist) is shown and logged; the
-                # kiosk keeps serving rather than wedge.
-                log.error("tap failed: %s", exc)
-                self._show(render_message("NOT RECORDED", str(exc)[:120]))
+        self._stop = stop
+        try:
+            while not stop() and (taps is None or len(results) < taps):
+                if self._serve_one(results, taps, stop):
+                    break
+        except _Stopped:
+            pass
+        finally:
+            self._stop = lambda: False
         return results
+
+    def _serve_one(self, results: list[TapResult], taps: int | None, stop: Callable[[], bool]) -> bool:
+        """One tap and its removal; True when ``taps`` results are reached."""
+        try:
+            result = self.tap()
+            if result is not None:
+                results.append(result)
+                if taps is not None and len(results) >= taps:
+                    return True
+                while not self.wait_removal() and not stop():
+                    log.info("card still on the reader; waiting for it to leave")
+        except (ReaderDisconnected, ReaderTimeout, TransportError) as exc:
+            log.warning("reader lost: %s", exc)
+            self._show(render_message("READER DISCONNECTED", "Reconnecting…"))
+            self.drop_reader()
+        except DeviceError as exc:
+            # The reader's state is unknown (it may have restarted mid-read): start afresh.
+            log.warning("reader error: %s", exc)
+            self._show(render_message("READER ERROR", f"{exc.code_name}: please tap again"))
+            self.drop_reader()
+        except PartycardError as exc:
+            # Anything else (a full outbox, an unreadable denylist) is shown and logged; the
+            # kiosk keeps serving rather than wedge.
+            log.error("tap failed: %s", exc)
+            self._show(render_message("NOT RECORDED", str(exc)[:120]))
+        return False
 
 
 # How long one activation attempt may take when probing whether a card is still there.
