@@ -122,8 +122,6 @@ def test_long_command_apdu_is_chained_and_oversize_is_refused(session: Factory) 
 
 
 RECOVER = [
-    ("ignore_commands", 1),
-    ("ignore_commands", 2),
     ("bad_lcs", 1),
     ("bad_dcs", 1),
     ("bad_dcs", 2),
@@ -147,8 +145,7 @@ def test_fault_knob_is_recovered_without_repeating_the_apdu(session: Factory, kn
     setattr(s.pn532.faults, knob, PN532Faults().__getattribute__(knob))
     assert s.call("apdu", hex=READ.hex()).endswith("9000")
     stats = s.call("stats")
-    if knob == "ignore_commands":
-        assert stats["resends"] == value
+    assert stats["resends"] == 0
     if knob in ("bad_lcs", "bad_dcs"):
         assert stats["nacks"] == value and s.pn532.stats.nacks_received == value
 
@@ -170,6 +167,67 @@ def test_lost_ack_waits_for_the_answer_instead_of_running_the_apdu_twice(session
     s.pn532.faults.response_delay_s = 0.0
     assert s.call("apdu", hex=READ.hex()).endswith("9000")
     assert card.received == [READ, READ]
+
+
+# Silence after an InDataExchange frame: the frame was lost (the card saw nothing), or the ACK was
+# lost and then the answer too, or the card is slower than the exchange timeout (the card ran the
+# APDU). The firmware cannot tell these apart, so none of them may lead to a resend.
+SILENT = [
+    pytest.param({"ignore_commands": 1}, 0, id="command-frame-lost"),
+    pytest.param({"lose_acks": 1, "drop_responses": 1}, 1, id="ack-and-answer-lost"),
+    pytest.param({"lose_acks": 1, "response_delay_s": 5.8}, 1, id="ack-lost-card-slower-than-the-timeout"),
+]
+
+
+@pytest.mark.parametrize(("faults", "runs"), SILENT)
+def test_unanswered_exchange_is_a_timeout_never_a_resend(session: Factory, faults: dict[str, Any], runs: int) -> None:
+    card = ScriptedCard(answering(10))
+    s = session(card)
+    s.call("start")
+    s.call("wait", timeout_ms=500)
+    for knob, value in faults.items():
+        setattr(s.pn532.faults, knob, value)
+    assert err(s, "apdu", hex=READ.hex()).code == E_PN532_TIMEOUT
+    assert card.received == [READ] * runs
+    stats = s.call("stats")
+    assert (stats["resends"], stats["acks_missed"], stats["timeouts"]) == (0, 1, 1)
+    assert s.call("events")[-1] == ["card.removed", {"uid": "08123456"}]  # state unknown: polling again
+
+
+class _SilentAtExchange(VirtualPN532):
+    """Loses the ACK and the answer of the ``nth`` InDataExchange frame (counting from ``arm()``)."""
+
+    def __init__(self, card: ScriptedCard, nth: int) -> None:
+        super().__init__(card)
+        self.nth, self.seen = nth, -1
+
+    def arm(self) -> None:
+        self.seen = 0
+
+    def _on_frame(self, conn: Any, body: bytes) -> None:
+        if self.seen >= 0 and len(body) >= 2 and body[1] == 0x40:
+            self.seen += 1
+            if self.seen == self.nth:
+                self.faults.lose_acks = 1
+                self.faults.drop_responses = 1
+        super()._on_frame(conn, body)
+
+
+def test_silent_mi_continuation_fails_the_apdu_instead_of_skipping_a_part() -> None:
+    # The second frame asks for the next part of a chained answer: a resend would get the part
+    # after it, and the host would receive a shorter response as a success.
+    card = ScriptedCard(answering(998))
+    pn532 = _SilentAtExchange(card, nth=2)
+    s = FirmwareSession(pn532, micropython_or_skip(), heap="96k")
+    try:
+        s.call("start")
+        s.call("wait", timeout_ms=500)
+        pn532.arm()
+        assert err(s, "apdu", hex="00b00000000000").code == E_PN532_TIMEOUT
+        assert len(card.received) == 1 and pn532.seen == 2
+        assert s.call("stats")["resends"] == 0
+    finally:
+        s.close()
 
 
 FAIL = [

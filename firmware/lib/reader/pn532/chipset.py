@@ -10,8 +10,10 @@ Resending is only safe for a command that may run twice. A new frame aborts the 
 is running (UM0701-02 p. 38, as the virtual PN532 models it), so when only the ACK was lost, a
 resent InDataExchange would carry its APDU to the card a second time: a secure-messaging counter
 or a PACE step out of step, a retry counter spent. Commands that reach the card are therefore sent
-``once``: without an ACK the chipset waits for their response, and resends only when the PN532
-stayed silent for the whole timeout, which means the frame itself was lost.
+``once``: without an ACK the chipset waits for their response, and without one either it aborts
+and reports a timeout. It never resends them: silence cannot tell a frame lost on the way from a
+lost ACK followed by a lost or late response, and only the first is safe to repeat. A lost
+command frame thus costs the exchange timeout and the card session (the host reads again).
 """
 
 from micropython import const
@@ -155,7 +157,6 @@ class Chipset:
             if attempt:
                 self.resends += 1
             self._flush()
-            heard = p.received
             self.bus.write(out)
             kind = self._wait(cmd, ack_ms, True)
             if kind != frame.NEED_MORE:
@@ -163,11 +164,7 @@ class Chipset:
             if once:
                 self.acks_missed += 1
                 kind = self._wait(cmd, answer_ms, False)
-                if kind != frame.NEED_MORE:
-                    break  # the ACK alone was lost
-                if p.received != heard:
-                    break  # the PN532 said something, so it may be running the command: no resend
-                # Silent throughout: the frame was lost on the way, and sending it again is safe.
+                break  # answered (the ACK alone was lost) or not: never sent twice
         if kind == frame.NEED_MORE:
             self.timeouts += 1
             self.fault_streak += 1

@@ -103,7 +103,6 @@ class FrameParser:
         self.start = 0
         self.length = 0
         self.bad = 0  # frames dropped for LCS/DCS errors (diagnostics)
-        self.received = 0  # bytes ever added: tells whether the PN532 said anything at all
 
     def reset(self):
         self.head = 0
@@ -128,7 +127,6 @@ class FrameParser:
 
     def added(self, n):
         self.fill += n
-        self.received += n
 
     def feed(self, data):
         """Copy bytes in (tests and buses without readinto). Returns how many fitted."""
