@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Coroutine, Iterable, Sequence
@@ -307,7 +308,11 @@ class TrustStore:
         A path that validated before is answered from the cache when ``at`` lies in its window (see
         ``_window``); failures are never cached, so a refused certificate is refused afresh."""
         extra = list(extra)
-        contents = (*self.roots, None, *self.intermediates, None, *self.crls)
+        # One snapshot for the cache choice, the validation and its window: another thread may
+        # change the store meanwhile, and an answer found with other content must not be kept
+        # for this one.
+        roots, intermediates, crls = tuple(self.roots), tuple(self.intermediates), tuple(self.crls)
+        contents = (*roots, None, *intermediates, None, *crls)
         cache = self._cache
         if not cache.holds(contents):
             cache = self._cache = _PathCache(contents)
@@ -321,103 +326,149 @@ class TrustStore:
         self.path_validations += 1
         path = self._validate(
             cert,
+            roots,
+            (*intermediates, *extra),
+            crls,
             at=at,
             algorithms=algorithms,
             revocation=revocation,
-            extra=extra,
             explicit_path=explicit_path,
             pkix_params=pkix_params,
         )
         # Kept only in the cache made for the content this validation began with: a store changed
         # meanwhile (another thread) has a new cache, and this answer does not go into it.
-        window = self._window(path, revocation, extra, at) if key is not None else None
+        window = _window(path, revocation, (*intermediates, *extra), crls, at) if key is not None else None
         if key is not None and window is not None:
             cache.put(key, _CachedPath(path, *window))
         return path
 
-    def _window(
-        self, path: ValidationPath, revocation: Revocation, extra: list[x509.Certificate], at: datetime
-    ) -> tuple[datetime, datetime] | None:
-        """The times around ``at`` over which the same validation must succeed again, or None to not
-        cache it.
-
-        What validation reads from the time is the validity of every certificate on the path (the
-        anchor's too, ``_check_anchor_validity``). With revocation on, pyhanko may consult any CRL
-        of the store and validate a CRL's issuer through any certificate offered to it (a link
-        certificate after a CSCA key rollover, a CRL signer), so the window is also where every
-        CRL is current and every such certificate valid; and it is not cached at all when a CRL
-        lists one of those certificates' serial numbers (under any issuer, at any date: RFC 5280
-        §6.3.3 judges a revocation by its date, which may lie after the first answer), has no
-        nextUpdate (pyhanko then applies its own freshness period), or is indirect (RFC 5280 §5.2.5,
-        §5.3.3), since its scope is then wider than the issuer it names."""
-        certs = list(path.iter_certs(include_root=True))
-        if revocation != "off":
-            checked = [*path.iter_certs(include_root=False), *self.intermediates, *extra]
-            serials = {c.serial_number for c in checked}
-            certs += checked
-        lo = max(c["tbs_certificate"]["validity"]["not_before"].native for c in certs)
-        hi = min(c["tbs_certificate"]["validity"]["not_after"].native for c in certs)
-        if revocation != "off":
-            for item in self.crls:
-                tbs = item["tbs_cert_list"]
-                next_update = tbs["next_update"].native
-                if next_update is None or _indirect(item):
-                    return None
-                lo = max(lo, tbs["this_update"].native)
-                hi = min(hi, next_update)
-                if any(entry["user_certificate"].native in serials for entry in tbs["revoked_certificates"] or []):
-                    return None
-        # The window must hold the time the answer was found for: a CRL that is not current yet
-        # at ``at`` did not take part, and must not be taken as cleared when it becomes current.
-        return (lo, hi) if lo <= at <= hi else None
-
     def _validate(
         self,
         cert: x509.Certificate,
+        roots: Sequence[x509.Certificate],
+        others: Sequence[x509.Certificate],
+        crls: Sequence[crl.CertificateList],
         *,
         at: datetime,
         algorithms: AlgorithmPolicy,
         revocation: Revocation,
-        extra: list[x509.Certificate],
         explicit_path: Sequence[x509.Certificate] | None,
         pkix_params: PKIXValidationParams | None,
     ) -> ValidationPath:
-        others = [*self.intermediates, *extra]
-        if revocation == "off":
-            ctx = ValidationContext(
-                trust_roots=list(self.roots),
-                other_certs=others,
-                moment=at,
-                allow_fetching=False,
-                revinfo_policy=CertRevTrustPolicy(NO_REVOCATION),
-                algorithm_usage_policy=PolicyBridge(algorithms),
-                signature_validator=AdapterSignatureValidator(),
-            )
-        else:
-            ctx = ValidationContext(
-                trust_roots=list(self.roots),
-                other_certs=others,
-                moment=at,
-                allow_fetching=False,
-                crls=[c for c in self.crls if crl_usable(c)],  # the rest: crl.unusable
-                revocation_mode="soft-fail" if revocation == "if-present" else "require",
-                algorithm_usage_policy=PolicyBridge(algorithms),
-                signature_validator=AdapterSignatureValidator(),
-            )
+        """Validate through the roots valid at ``at`` first. Path building stops at the first path it
+        accepts and RFC 5280 does not judge the anchor's validity, so with a CSCA certificate renewed
+        on the same key beside its expired copy the answer would hang on the order of the roots.
+        Only when no current root leads anywhere are all tried, to name why (an expired CSCA)."""
+        build = functools.partial(
+            _build_path, cert, others=others, crls=crls, at=at, algorithms=algorithms,
+            revocation=revocation, explicit_path=explicit_path, pkix_params=pkix_params,
+        )
+        if explicit_path is not None:
+            return build(roots)
+        current = [r for r in roots if _valid_at(r, at)]
+        if len(current) == len(roots):
+            return build(roots)
         try:
-            if explicit_path is not None:
-                from pyhanko_certvalidator.validate import async_validate_path
+            return build(current)
+        except CertificateInvalid as exc:
+            if exc.reason != "ds.not_trusted":
+                raise
+        return build(roots)
 
-                anchor = CertTrustAnchor(explicit_path[0])
-                path = ValidationPath(anchor, list(explicit_path[1:]), cert)
-                _run_sync(async_validate_path(ctx, path, parameters=pkix_params))
-            else:
-                validator = CertificateValidator(cert, others, validation_context=ctx, pkix_params=pkix_params)
-                path = _run_sync(validator.async_validate_path())
-        except (pv_errors.PathError, pv_errors.ValidationError) as exc:
-            raise CertificateInvalid(_reason(exc), str(exc)) from exc
-        _check_anchor_validity(path, at)
-        return path
+
+def _valid_at(cert: x509.Certificate, at: datetime) -> bool:
+    validity = cert["tbs_certificate"]["validity"]
+    return bool(validity["not_before"].native <= at <= validity["not_after"].native)
+
+
+def _window(
+    path: ValidationPath,
+    revocation: Revocation,
+    others: Sequence[x509.Certificate],
+    crls: Sequence[crl.CertificateList],
+    at: datetime,
+) -> tuple[datetime, datetime] | None:
+    """The times around ``at`` over which the same validation must succeed again, or None to not
+    cache it.
+
+    What validation reads from the time is the validity of every certificate on the path (the
+    anchor's too, ``_check_anchor_validity``). With revocation on, pyhanko may consult any CRL
+    of the store and validate a CRL's issuer through any certificate offered to it (a link
+    certificate after a CSCA key rollover, a CRL signer), so the window is also where every
+    CRL is current and every such certificate valid; and it is not cached at all when a CRL
+    lists one of those certificates' serial numbers (under any issuer, at any date: RFC 5280
+    §6.3.3 judges a revocation by its date, which may lie after the first answer), has no
+    nextUpdate (pyhanko then applies its own freshness period), or is indirect (RFC 5280 §5.2.5,
+    §5.3.3), since its scope is then wider than the issuer it names."""
+    certs = list(path.iter_certs(include_root=True))
+    if revocation != "off":
+        checked = [*path.iter_certs(include_root=False), *others]
+        serials = {c.serial_number for c in checked}
+        certs += checked
+    lo = max(c["tbs_certificate"]["validity"]["not_before"].native for c in certs)
+    hi = min(c["tbs_certificate"]["validity"]["not_after"].native for c in certs)
+    if revocation != "off":
+        for item in crls:
+            tbs = item["tbs_cert_list"]
+            next_update = tbs["next_update"].native
+            if next_update is None or _indirect(item):
+                return None
+            lo = max(lo, tbs["this_update"].native)
+            hi = min(hi, next_update)
+            if any(entry["user_certificate"].native in serials for entry in tbs["revoked_certificates"] or []):
+                return None
+    # The window must hold the time the answer was found for: a CRL that is not current yet
+    # at ``at`` did not take part, and must not be taken as cleared when it becomes current.
+    return (lo, hi) if lo <= at <= hi else None
+
+def _build_path(
+    cert: x509.Certificate,
+    roots: Sequence[x509.Certificate],
+    *,
+    others: Sequence[x509.Certificate],
+    crls: Sequence[crl.CertificateList],
+    at: datetime,
+    algorithms: AlgorithmPolicy,
+    revocation: Revocation,
+    explicit_path: Sequence[x509.Certificate] | None,
+    pkix_params: PKIXValidationParams | None,
+) -> ValidationPath:
+    """One pyhanko validation of ``cert`` against ``roots``, then the anchor's own validity."""
+    if revocation == "off":
+        ctx = ValidationContext(
+            trust_roots=list(roots),
+            other_certs=list(others),
+            moment=at,
+            allow_fetching=False,
+            revinfo_policy=CertRevTrustPolicy(NO_REVOCATION),
+            algorithm_usage_policy=PolicyBridge(algorithms),
+            signature_validator=AdapterSignatureValidator(),
+        )
+    else:
+        ctx = ValidationContext(
+            trust_roots=list(roots),
+            other_certs=list(others),
+            moment=at,
+            allow_fetching=False,
+            crls=[c for c in crls if crl_usable(c)],  # the rest: crl.unusable
+            revocation_mode="soft-fail" if revocation == "if-present" else "require",
+            algorithm_usage_policy=PolicyBridge(algorithms),
+            signature_validator=AdapterSignatureValidator(),
+        )
+    try:
+        if explicit_path is not None:
+            from pyhanko_certvalidator.validate import async_validate_path
+
+            anchor = CertTrustAnchor(explicit_path[0])
+            path = ValidationPath(anchor, list(explicit_path[1:]), cert)
+            _run_sync(async_validate_path(ctx, path, parameters=pkix_params))
+        else:
+            validator = CertificateValidator(cert, list(others), validation_context=ctx, pkix_params=pkix_params)
+            path = _run_sync(validator.async_validate_path())
+    except (pv_errors.PathError, pv_errors.ValidationError) as exc:
+        raise CertificateInvalid(_reason(exc), str(exc)) from exc
+    _check_anchor_validity(path, at)
+    return path
 
 
 def _check_anchor_validity(path: ValidationPath, at: datetime) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -254,3 +254,52 @@ def test_only_self_signed_certificates_become_roots(pki: F.Pki) -> None:
     alone = TrustStore()
     alone.add_certificate(pki.ds.cert)
     assert _outcome(alone, pki, F.AT, "off") == "ds.not_trusted"
+
+
+def test_a_root_present_only_during_a_validation_does_not_answer_later(
+    pki: F.Pki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A reload adds a CSCA and withdraws it again while a validation runs: that validation sees the
+    # store as it was when it began, so nothing found with the passing root is kept for later.
+    other = F.build_pki("p256", "p256")
+    store = TrustStore(roots=[other.csca.cert])
+    reached, go = threading.Event(), threading.Event()
+    validate = TrustStore._validate
+
+    def held(self: TrustStore, *args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread().name == "worker":
+            reached.set()
+            assert go.wait(10)
+        return validate(self, *args, **kwargs)
+
+    monkeypatch.setattr(TrustStore, "_validate", held)
+    results: list[str] = []
+    worker = threading.Thread(target=lambda: results.append(_outcome(store, pki, F.AT, "off")), name="worker")
+    worker.start()
+    assert reached.wait(10)
+    store.roots.append(pki.csca.cert)
+    go.set()
+    worker.join(10)
+    store.roots.remove(pki.csca.cert)
+    assert results == ["ds.not_trusted"]  # judged with the roots it began with
+    assert _outcome(store, pki, F.AT, "off") == "ds.not_trusted"
+    assert store.path_cache_hits == 0
+
+
+@pytest.mark.parametrize("order", ["expired-first", "renewed-first"])
+def test_a_csca_certificate_renewed_on_the_same_key_is_found_in_either_order(order: str) -> None:
+    # A master list may carry a CSCA's expired self-signed certificate beside its renewal on
+    # the same key; path building may end on either, and only the current one may decide.
+    key, subject = F.new_key("p256"), F.name("CSCA Renewed")
+    expired = F.make_cert(subject, key, ca=True, not_before=datetime(2015, 1, 1, tzinfo=UTC),
+                          not_after=datetime(2026, 1, 1, tzinfo=UTC))
+    renewed = F.make_cert(subject, key, ca=True, not_before=datetime(2025, 6, 1, tzinfo=UTC),
+                          not_after=datetime(2040, 1, 1, tzinfo=UTC))
+    ds = F.make_ds(renewed)
+    roots = [expired.cert, renewed.cert] if order == "expired-first" else [renewed.cert, expired.cert]
+    store = TrustStore(roots=roots)
+    store.validate(ds.cert, at=F.AT, algorithms=PARTY_2025.algorithms, revocation="off")
+    with pytest.raises(CertificateInvalid) as info:  # the expired copy alone still says why
+        TrustStore(roots=[expired.cert]).validate(ds.cert, at=F.AT, algorithms=PARTY_2025.algorithms,
+                                                   revocation="off")
+    assert info.value.reason == "chain.expired"
