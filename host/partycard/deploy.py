@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,8 @@ import partycard
 from partycard.errors import ConfigError, PartycardError
 
 FIRMWARE = Path(partycard.__file__).resolve().parent / "_firmware"
+#: How long a board may take to answer at its prompt (mpremote enters raw REPL, runs one line).
+DETECT_TIMEOUT_S = 20.0
 
 
 class DeployError(PartycardError):
@@ -135,9 +138,10 @@ def plan(
     )
 
 
-def execute(deploy: DeployPlan) -> None:
+def execute(deploy: DeployPlan, say: Callable[[str], None] = lambda _line: None) -> None:
     """Run the plan's commands in order; the first failure stops and raises DeployError."""
-    for cmd in deploy.commands:
+    for step, cmd in enumerate(deploy.commands, 1):
+        say(f"step {step}/{len(deploy.commands)}: mpremote {cmd[5]}")
         try:
             proc = subprocess.run(list(cmd), capture_output=True, text=True, timeout=300)
         except subprocess.TimeoutExpired as exc:
@@ -164,16 +168,25 @@ def wait_for_port(port: str, timeout_s: float) -> None:
         time.sleep(0.2)
 
 
-def stop_reader(port: str, *, settle_s: float = 1.5) -> str | None:
+def stop_reader(port: str, *, settle_s: float = 1.5, accept: Collection[str] | None = None) -> str | None:
     """Restart the reader running on ``port`` into maintenance and return its board name; None when
-    no reader answered (a board at its prompt, or one that was just flashed)."""
+    no reader answered (a board at its prompt, or one that was just flashed). A reader on a board
+    outside ``accept`` (default: the ESP32 pin maps) is refused and left running."""
     from partycard.link.client import open_reader
     from partycard.link.codes import Op
 
     try:
         with open_reader(port, timeout_s=3.0) as reader:
             board = reader.hello().board
+            if board not in (boards() if accept is None else accept):
+                # A simulated reader (board "unix") has no MicroPython prompt to copy files through.
+                raise DeployError(
+                    f"the reader on {port} runs on board {board!r}, not an ESP32 board: deploy copies "
+                    f"the firmware to one of {', '.join(boards())}"
+                )
             reader.request(Op.REBOOT, {"maintenance": True})
+    except DeployError:
+        raise
     except PartycardError:
         return None
     time.sleep(settle_s)  # the reply goes out first; the board then resets and boots to its prompt
@@ -184,17 +197,21 @@ def stop_reader(port: str, *, settle_s: float = 1.5) -> str | None:
 def detect_board(port: str) -> str:
     """The default pin map for the chip on ``port`` (asked through mpremote): the DevKitC for an
     ESP32, the S3 DevKitC for an ESP32-S3."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "mpremote", "connect", port, "exec", "import os; print(os.uname().machine)"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    machine = proc.stdout.strip().upper()
-    if proc.returncode != 0 or "ESP32" not in machine:
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "mpremote", "connect", port, "exec", "import os; print(os.uname().machine)"],
+            capture_output=True,
+            text=True,
+            timeout=DETECT_TIMEOUT_S,
+        )
+        answer = (proc.stderr or proc.stdout).strip()[-200:] if proc.returncode != 0 else proc.stdout.strip()
+    except subprocess.TimeoutExpired:
+        proc, answer = None, f"no MicroPython prompt within {DETECT_TIMEOUT_S:.0f} s"
+    machine = answer.upper() if proc is not None and proc.returncode == 0 else ""
+    if "ESP32" not in machine:
         raise DeployError(
-            f"cannot tell which board is on {port} ({(proc.stderr or proc.stdout).strip()[-200:] or 'no answer'});"
-            f" name it with --board ({', '.join(boards())})"
+            f"cannot tell which board is on {port} ({answer or 'no answer'}); "
+            f"name it with --board ({', '.join(boards())})"
         )
     return "esp32-s3-devkitc" if "ESP32S3" in machine.replace("-", "") else "esp32-devkitc"
 

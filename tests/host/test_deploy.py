@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 import tty
 from pathlib import Path
@@ -50,7 +51,7 @@ def test_the_clean_up_runs_on_micropython(tmp_path: Path) -> None:
 def test_a_running_reader_is_restarted_to_its_prompt_once_before_the_copy() -> None:
     micropython_or_skip()
     with SimulatedReader(auto_restart=True) as sim:
-        assert deploy.stop_reader(sim.port, settle_s=0.2) == "unix"
+        assert deploy.stop_reader(sim.port, settle_s=0.2, accept=("unix",)) == "unix"
         # The unix board ends the process on reboot; the maintenance start then ends at once (no
         # reader, no link), and the start after it is a normal one again.
         deadline = time.monotonic() + 20
@@ -59,6 +60,47 @@ def test_a_running_reader_is_restarted_to_its_prompt_once_before_the_copy() -> N
         assert sim.restarts >= 2
         with open_reader(sim.port, timeout_s=10.0) as reader:
             assert reader.hello().board == "unix"
+
+
+def test_a_simulated_reader_is_refused_and_left_running() -> None:
+    micropython_or_skip()
+    with SimulatedReader(auto_restart=True) as sim:
+        with pytest.raises(deploy.DeployError, match="not an ESP32 board"):
+            deploy.stop_reader(sim.port, settle_s=0.2)
+        assert sim.restarts == 0
+        with open_reader(sim.port, timeout_s=10.0) as reader:
+            assert reader.hello().board == "unix"
+
+
+def test_a_board_that_never_reaches_its_prompt_is_a_deploy_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A pty with nothing behind it: mpremote waits for a raw REPL that never comes.
+    monkeypatch.setattr(deploy, "DETECT_TIMEOUT_S", 3.0)
+    master, slave = os.openpty()
+    try:
+        tty.setraw(slave)
+        with pytest.raises(deploy.DeployError, match="name it with --board"):
+            deploy.detect_board(os.ttyname(slave))
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_dry_run_commands_can_be_pasted_into_a_shell(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "partycard"), "deploy", "--port", "/dev/ttyUSB0", "--board",
+         "esp32-devkitc", "--dry-run", "--stage", str(tmp_path / "stage")],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout
+    commands = [block.split("\nthen:")[0].rstrip("\n") for block in out.split("\n$ ")[1:]]
+    assert len(commands) == 3
+    # What bash makes of each printed line must be the plan's own argument vector.
+    plan = deploy.plan("/dev/ttyUSB0", board="esp32-devkitc", serial=None, compile_mpy=False,
+                       stage_dir=tmp_path / "stage")
+    for printed, argv in zip(commands, plan.commands, strict=True):
+        words = subprocess.run(["bash", "-c", f"printf '%s\\0' {printed}"], capture_output=True, timeout=10,
+                               check=True).stdout.split(b"\0")[:-1]
+        # The interpreter may be named python or python3 (the CLI runs as its own process).
+        assert [w.decode() for w in words[1:]] == list(argv[1:]) and b"python" in words[0]
 
 
 def test_a_port_where_no_reader_answers_is_left_to_mpremote() -> None:

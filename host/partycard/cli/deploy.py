@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -55,13 +56,13 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"staged {len(plan.files)} files for {plan.board} ({'mpy' if plan.compiled else 'py'}) in {stage_dir}")
         for cmd in plan.commands:
-            print("$", " ".join(repr(c) if "\n" in c else c for c in cmd))
+            print("$", shlex.join(cmd))
         print(f"then: hello on {args.port} must answer (board {plan.board})")
         if args.dry_run:
             if args.stage is None:
                 print("(the staging folder is removed on exit; use --stage DIR to keep it and run these by hand)")
             return 0
-        deploy.execute(plan)
+        deploy.execute(plan, say=print)
     from partycard.link.client import open_reader
 
     deploy.wait_for_port(args.port, 15.0)
