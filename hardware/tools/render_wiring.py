@@ -42,7 +42,7 @@ def _signals(pn: dict[str, Any], iface: str) -> list[tuple[str, int, str, str]]:
                  (f"SPI({cfg['bus']}) MISO", cfg["miso"], "MISO", "in"),
                  (f"SPI({cfg['bus']}) MOSI", cfg["mosi"], "MOSI", "out"),
                  (f"SPI({cfg['bus']}) CS", cfg["cs"], "SS", "out")]
-    rows += [("IRQ", pn["irq"], "IRQ", "in"), ("RSTPD_N", pn["reset"], "RSTPDN*", "out")]
+    rows += [("IRQ (optional)", pn["irq"], "IRQ", "in"), ("RSTPD_N", pn["reset"], "RSTPDN*", "out")]
     return rows
 
 
@@ -58,14 +58,17 @@ POWER_NOTES = [
     "\\* RSTPDN is the PN532's reset input (active low). Wire it only where the module brings it out"
     " under that name; the Elechouse V3 header has RSTO instead, the chip's reset *output*: leave the"
     " GPIO unconnected there (the firmware wakes the PN532 over the bus and needs no reset line).",
+    "IRQ is optional: the firmware polls the PN532 over the bus and does not read that line; the pin"
+    " map reserves the GPIO for it so that wiring it does no harm.",
 ]
 
 #: The status LEDs and the buzzer driver, part by part (refs as in hardware/bom.csv).
 UI_CIRCUIT = {
     "led_green": "GPIO → R1 330 Ω → D1 green anode (long leg); cathode → GND",
     "led_red": "GPIO → R2 330 Ω → D2 red anode (long leg); cathode → GND",
-    "buzzer": "GPIO → R3 1 kΩ → Q1 base; Q1 emitter → GND; Q1 collector → BZ1 −; BZ1 + → 3V3"
-    " (a magnetic buzzer instead of the piezo needs D3 1N4148 across it, cathode to +)",
+    "buzzer": "GPIO → R3 1 kΩ → Q1 base; Q1 emitter → GND; Q1 collector → BZ1 −; BZ1 + → 3V3;"
+    " R4 1 kΩ across BZ1 (the piezo discharges through it between PWM pulses); a magnetic buzzer"
+    " instead also needs D3 1N4148 across it, cathode to +",
 }
 
 
@@ -123,7 +126,7 @@ def svg(board: dict[str, Any]) -> str:
         parts += [f'<text x="30" y="{y + 4}">GPIO{gpio}</text>',
                   f'<line x1="220" y1="{y}" x2="500" y2="{y}" stroke="#f9ab00" stroke-width="2"/>',
                   f'<text x="510" y="{y + 4}">{escape(name)}</text>']
-        for k, line in enumerate(textwrap.wrap(UI_CIRCUIT.get(name, ""), 64)[:3]):  # ≤ 64 chars fit at 11 px
+        for k, line in enumerate(textwrap.wrap(UI_CIRCUIT.get(name, ""), 64)[:4]):  # ≤ 64 chars fit at 11 px
             parts.append(f'<text x="230" y="{y + 18 + 14 * k}" font-size="11">{escape(line)}</text>')
     foot = height - 10
     parts += [f'<text x="20" y="{foot - 14}" font-size="11">* RSTPDN only where the module brings it out'
