@@ -51,6 +51,15 @@ def _cli_port(config: pytest.Config) -> str | None:
     return str(value) if value else None
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _port_exists(pytestconfig: pytest.Config) -> None:
+    """One clear message instead of a serial traceback per test when the board is not plugged in."""
+    cli = _cli_port(pytestconfig)
+    if cli is not None and cli.startswith("/dev/") and not Path(cli).exists():
+        pytest.exit(f"--port {cli}: no such serial port; is the board plugged in? "
+                    "(ls /dev/ttyUSB* /dev/ttyACM* lists the candidates)", returncode=4)
+
+
 @pytest.fixture(scope="session")
 def simulated_reader(
     pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
