@@ -38,7 +38,11 @@ def compiled_firmware() -> Path:
     for src, rel in sources:
         dst = out / rel.with_suffix(".mpy")
         dst.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([cross, "-o", str(dst), str(src)], check=True, capture_output=True)
+        # -s: the source name stored in the bytecode (and held in the heap as a qstr) is the
+        # module's own path, not the checkout's: the heap a test needs must not depend on where
+        # the repository was cloned.
+        subprocess.run([cross, "-o", str(dst), "-s", str(rel.with_suffix(".py")), str(src)], check=True,
+                       capture_output=True)
     return out
 
 
