@@ -17,9 +17,10 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import partycard
 from partycard.errors import ConfigError, PartycardError
@@ -80,11 +81,21 @@ def _compile(src: Path, dest: Path) -> None:
 PN532_INTERFACES = ("hsu", "i2c", "spi")
 
 
-def stage(dest: Path, *, board: str, serial: str | None, compile_mpy: bool, pn532: str | None = None) -> list[str]:
+def stage(
+    dest: Path,
+    *,
+    board: str,
+    serial: str | None,
+    compile_mpy: bool,
+    pn532: str | None = None,
+    keep: Mapping[str, object] | None = None,
+) -> list[str]:
     """Lay the files a board needs out below dest; return their paths relative to dest.
 
     ``pn532`` names the PN532 interface the module's switches select, when it is not the pin map's
-    default; the pin map copied to the board then says so (its pins for all three stay as drawn)."""
+    default; the pin map copied to the board then says so (its pins for all three stay as drawn).
+    ``keep`` is the configuration the board held before (``RunningReader.carried``): it goes into
+    the new ``config.json`` under the board and serial given here."""
     if board not in boards():
         raise ConfigError(f"unknown board {board!r}; known: {', '.join(boards())}")
     if pn532 is not None and pn532 not in PN532_INTERFACES:
@@ -111,7 +122,7 @@ def stage(dest: Path, *, board: str, serial: str | None, compile_mpy: bool, pn53
         pin_map["pn532"]["interface"] = pn532
     (dest / "boards" / f"{board}.json").write_text(json.dumps(pin_map, indent=2) + "\n", encoding="utf-8")
     written.append(f"boards/{board}.json")
-    config: dict[str, object] = {"board": board}
+    config: dict[str, object] = {**(keep or {}), "board": board}
     if serial:
         config["serial"] = serial
     (dest / "config.json").write_text(json.dumps(config, sort_keys=True) + "\n", encoding="utf-8")
@@ -120,10 +131,17 @@ def stage(dest: Path, *, board: str, serial: str | None, compile_mpy: bool, pn53
 
 
 def plan(
-    port: str, *, board: str, serial: str | None, compile_mpy: bool, stage_dir: Path, pn532: str | None = None
+    port: str,
+    *,
+    board: str,
+    serial: str | None,
+    compile_mpy: bool,
+    stage_dir: Path,
+    pn532: str | None = None,
+    keep: Mapping[str, object] | None = None,
 ) -> DeployPlan:
     """Stage the files and return the mpremote commands that copy them and reset the board."""
-    files = stage(stage_dir, board=board, serial=serial, compile_mpy=compile_mpy, pn532=pn532)
+    files = stage(stage_dir, board=board, serial=serial, compile_mpy=compile_mpy, pn532=pn532, keep=keep)
     mpremote = (sys.executable, "-m", "mpremote", "connect", port)
     tops = sorted({f.split("/")[0] for f in files})
     # The old firmware package goes first: a .py left beside a new .mpy would be imported instead.
@@ -168,22 +186,41 @@ def wait_for_port(port: str, timeout_s: float) -> None:
         time.sleep(0.2)
 
 
-def stop_reader(port: str, *, settle_s: float = 1.5, accept: Collection[str] | None = None) -> str | None:
-    """Restart the reader running on ``port`` into maintenance and return its board name; None when
-    no reader answered (a board at its prompt, or one that was just flashed). A reader on a board
-    outside ``accept`` (default: the ESP32 pin maps) is refused and left running."""
+@dataclass(frozen=True)
+class RunningReader:
+    """What a reader that answered before a deployment said about itself."""
+
+    board: str
+    settings: dict[str, Any]  #: its stored configuration (``config.get``)
+
+    def carried(self, board: str) -> dict[str, Any]:
+        """The settings a new deployment keeps: all of them on the same board; on another board
+        the link settings are that board's own (its pin map names the link), so they go."""
+        dropped = {"board"} if board == self.board else {"board", "link", "link_baud"}
+        return {k: v for k, v in self.settings.items() if k not in dropped}
+
+
+def stop_reader(
+    port: str, *, settle_s: float = 1.5, accept: Collection[str] | None = None
+) -> RunningReader | None:
+    """Restart the reader running on ``port`` into maintenance and return what it said (board and
+    stored configuration, so that a redeployment keeps them); None when no reader answered (a board
+    at its prompt, or one that was just flashed). A reader on a board outside ``accept`` (default:
+    the ESP32 pin maps) is refused and left running."""
     from partycard.link.client import open_reader
     from partycard.link.codes import Op
 
     try:
         with open_reader(port, timeout_s=3.0) as reader:
-            board = reader.hello().board
+            info = reader.hello()
+            board = info.board
             if board not in (boards() if accept is None else accept):
                 # A simulated reader (board "unix") has no MicroPython prompt to copy files through.
                 raise DeployError(
                     f"the reader on {port} runs on board {board!r}, not an ESP32 board: deploy copies "
                     f"the firmware to one of {', '.join(boards())}"
                 )
+            stored = reader.request(Op.CONFIG_GET, {}).get("config") if Op.CONFIG_GET in info.ops else None
             reader.request(Op.REBOOT, {"maintenance": True})
     except DeployError:
         raise
@@ -191,7 +228,7 @@ def stop_reader(port: str, *, settle_s: float = 1.5, accept: Collection[str] | N
         return None
     time.sleep(settle_s)  # the reply goes out first; the board then resets and boots to its prompt
     wait_for_port(port, 15.0)
-    return board
+    return RunningReader(board, dict(stored) if isinstance(stored, dict) else {})
 
 
 def detect_board(port: str) -> str:

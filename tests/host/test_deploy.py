@@ -51,7 +51,11 @@ def test_the_clean_up_runs_on_micropython(tmp_path: Path) -> None:
 def test_a_running_reader_is_restarted_to_its_prompt_once_before_the_copy() -> None:
     micropython_or_skip()
     with SimulatedReader(auto_restart=True) as sim:
-        assert deploy.stop_reader(sim.port, settle_s=0.2, accept=("unix",)) == "unix"
+        settings = {"serial": "KIOSK-7", "pn532_baud": 1288000}
+        with open_reader(sim.port, timeout_s=10.0) as reader:
+            reader.request("config.set", {"config": settings})
+        running = deploy.stop_reader(sim.port, settle_s=0.2, accept=("unix",))
+        assert running == deploy.RunningReader("unix", settings)  # what a redeployment keeps
         # The unix board ends the process on reboot; the maintenance start then ends at once (no
         # reader, no link), and the start after it is a normal one again.
         deadline = time.monotonic() + 20
@@ -60,6 +64,21 @@ def test_a_running_reader_is_restarted_to_its_prompt_once_before_the_copy() -> N
         assert sim.restarts >= 2
         with open_reader(sim.port, timeout_s=10.0) as reader:
             assert reader.hello().board == "unix"
+
+
+def test_a_redeployment_keeps_the_readers_settings_and_flags_win(tmp_path: Path) -> None:
+    stored = {"board": "esp32-devkitc", "serial": "KIOSK-7", "pn532_baud": 1288000, "link": "uart",
+              "link_baud": 921600, "patterns": {"ok": [[1, 0, 0, 100]]}}
+    running = deploy.RunningReader("esp32-devkitc", stored)
+    deploy.stage(tmp_path / "same", board="esp32-devkitc", serial=None, compile_mpy=False,
+                 keep=running.carried("esp32-devkitc"))
+    assert json.loads((tmp_path / "same/config.json").read_text()) == stored
+    deploy.stage(tmp_path / "other", board="esp32-s3-devkitc", serial="KIOSK-8", compile_mpy=False,
+                 keep=running.carried("esp32-s3-devkitc"))
+    # Another board brings its own link; the serial given on the command line replaces the old one.
+    assert json.loads((tmp_path / "other/config.json").read_text()) == {
+        "board": "esp32-s3-devkitc", "serial": "KIOSK-8", "pn532_baud": 1288000, "patterns": {"ok": [[1, 0, 0, 100]]}
+    }
 
 
 def test_a_simulated_reader_is_refused_and_left_running() -> None:

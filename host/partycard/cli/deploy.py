@@ -39,12 +39,17 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Stop a running reader, stage, copy, reset and check."""
     board = args.board
+    keep: dict[str, Any] = {}
     if not args.dry_run:
         deploy.check_port(args.port)
         running = deploy.stop_reader(args.port)
         if running is not None:
-            print(f"a reader ({running}) answered on {args.port}: restarted it to its prompt for the copy")
-        board = board or (running if running in deploy.boards() else None) or deploy.detect_board(args.port)
+            print(f"a reader ({running.board}) answered on {args.port}: restarted it to its prompt for the copy")
+        board = board or (running.board if running is not None else None) or deploy.detect_board(args.port)
+        if running is not None:
+            keep = running.carried(board)
+            if keep:
+                print(f"keeping its settings: {', '.join(sorted(keep))} (config.set changes them later)")
     elif board is None:
         raise deploy.DeployError("a dry run does not ask the board: name it with --board")
     with tempfile.TemporaryDirectory(prefix="partycard-deploy-") as tmp:
@@ -52,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
         stage_dir.mkdir(parents=True, exist_ok=True)
         deploy.clear_stage(stage_dir)
         plan = deploy.plan(
-            args.port, board=board, serial=args.serial, compile_mpy=args.mpy, stage_dir=stage_dir, pn532=args.pn532
+            args.port, board=board, serial=args.serial, compile_mpy=args.mpy, stage_dir=stage_dir, pn532=args.pn532,
+            keep=keep,
         )
         print(f"staged {len(plan.files)} files for {plan.board} ({'mpy' if plan.compiled else 'py'}) in {stage_dir}")
         for cmd in plan.commands:
