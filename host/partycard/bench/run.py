@@ -26,6 +26,7 @@ from partycard.bench.model import HSU_MAX_BAUD, HSU_RESET_BAUD, PN532_MAX_AIR_KB
 from partycard.bench.tap import LinkAssumptions, PortTap, SimRig, read_once, run_tap
 from partycard.card.channel import DirectChannel
 from partycard.card.reader import DocumentRead, read_document
+from partycard.kiosk.compose import DocumentVerifier
 from partycard.link.client import ReaderClient
 from partycard.sim.card import VirtualCard
 from partycard.sim.pn532 import VirtualPN532
@@ -48,6 +49,13 @@ class BenchConfig:
     quick: bool = False
     assume: LinkAssumptions = field(default_factory=LinkAssumptions)
     heap_kib: tuple[int, int] = (32, 256)  #: bisection range for the peak heap
+    #: With a port: its line rate, the CAN of the card on it, and what to verify that card against
+    #: (no roots: the taps are timed without a verdict).
+    port_baud: int = 115_200
+    can: str | None = None
+    trust: tuple[Path, ...] = ()
+    crls: tuple[Path, ...] = ()
+    denylist: Path | None = None
 
 
 def _air_rates_offered(ats: bytes) -> list[int]:
@@ -184,25 +192,29 @@ def _sim_session(
 
 
 def _run_port(config: BenchConfig, card: BenchCard, say: Callable[[str], None]) -> dict[str, Any]:
-    """A real reader: tap figures by the wall clock (the card on the reader must take the bench CAN)."""
-    port = config.port or ""
-    transport = CountingTransport(SerialTransport(port, baudrate=config.assume.host_baud))
+    """A real reader: tap figures by the wall clock, for the card on it (``config.can``), verified
+    against ``config.trust`` when roots are given."""
+    if config.port is None or config.can is None:
+        raise ValueError("a port bench needs the port and the CAN of the card on it")
+    transport = CountingTransport(SerialTransport(config.port, baudrate=config.port_baud))
     client = ReaderClient(transport)
+    verifier = DocumentVerifier.from_paths(config.trust, config.crls, config.denylist) if config.trust else None
     taps: dict[str, Any] = {}
     with contextlib.closing(client):
         client.connect(5.0)
+        say("bench: put the card on the reader and leave it there for both taps")
         for label, files in (("record", RECORD_FILES), ("with_photo", PHOTO_FILES)):
-            say(f"bench: {label}: put the card on the reader")
+            say(f"bench: {label}")
             before = transport.snapshot()
             start = time.perf_counter()
-            read, nonce, channel = read_once_counted(client, files)
+            read, nonce, channel = read_once_counted(client, files, config.can)
             cpu = time.process_time()
-            verdict, _ = card.verifier(read, nonce)
+            verdict = None if verifier is None else str(verifier(read, nonce)[0]["verdict"])
             verify_cpu = time.process_time() - cpu
             wall = time.perf_counter() - start
             count = channel.count
             taps[label] = PortTap(label, wall, verify_cpu, count.apdus, count.payload,
-                                  transport.snapshot() - before, str(verdict["verdict"])).to_json()
+                                  transport.snapshot() - before, verdict).to_json()
             client.release()
         diag = client.request("diag", {})
         client.wait_card(30.0)
@@ -227,7 +239,9 @@ def _run_port(config: BenchConfig, card: BenchCard, say: Callable[[str], None]) 
     }
 
 
-def read_once_counted(client: ReaderClient, files: tuple[str, ...]) -> tuple[DocumentRead, bytes, CountingChannel]:
+def read_once_counted(
+    client: ReaderClient, files: tuple[str, ...], can: str
+) -> tuple[DocumentRead, bytes, CountingChannel]:
     """``read_once`` with a longer wait for a person to put the card down."""
     client.wait_card(30.0)
-    return read_once(client, files)
+    return read_once(client, files, can)

@@ -150,12 +150,14 @@ def _modeled(window: Window, link: LinkCount, assume: LinkAssumptions, baud: int
     )
 
 
-def read_once(client: ReaderClient, files: tuple[str, ...]) -> tuple[DocumentRead, bytes, CountingChannel]:
+def read_once(
+    client: ReaderClient, files: tuple[str, ...], can: str = CAN
+) -> tuple[DocumentRead, bytes, CountingChannel]:
     """``card.wait`` then the read, as the kiosk does it; returns the read and its AA challenge."""
     client.wait_card(5.0)
     channel = CountingChannel(client)
     nonce = secrets.token_bytes(8)
-    return read_document(channel, can=CAN, files=list(files), aa_challenge=nonce), nonce, channel
+    return read_document(channel, can=can, files=list(files), aa_challenge=nonce), nonce, channel
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,7 @@ class PortTap:
     apdus: int
     apdu_bytes: int
     host_link: LinkCount
-    verdict: str
+    verdict: str | None  #: None: no roots were given, so the card was read but not verified
 
     def to_json(self) -> dict[str, Any]:
         return {
