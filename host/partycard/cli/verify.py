@@ -170,6 +170,8 @@ def run(args: argparse.Namespace) -> int:
         ca_ran=ca_ran,
         at=at,
         expected_challenge=expected,
+        # A dump is files: this verifier saw neither the AA challenge issued nor CA run.
+        witnessed=False,
     )
     if args.json:
         print(json.dumps(verdict.to_json(), ensure_ascii=False, indent=1))

@@ -133,6 +133,8 @@ def _aa(
     exchange: AAExchange | None,
     policy: P.Policy,
     expected_challenge: bytes | None,
+    *,
+    witnessed: bool,
 ) -> Check:
     dg15 = files.get("DG15")
     early = _aa_precondition(dg15, exchange, expected_challenge)
@@ -151,11 +153,20 @@ def _aa(
             "aa.key_unauthenticated",
             f"{result.mechanism} verified; DG15 not covered by a valid SOD",
         )
-    origin = "supplied with the read" if expected_challenge is None else "issued by this verifier"
+    if expected_challenge is None and not witnessed:
+        # A signature over a challenge nobody here issued is what a replayed response looks like
+        # too: it shows that the chip once signed it, not that the chip was read (9303-11 §6.1
+        # relies on a fresh nonce).
+        return Check.skipped(
+            P.CHIP_AA,
+            "aa.not_witnessed",
+            f"{result.mechanism} verifies over the read's own challenge; no challenge issued by this verifier",
+        )
+    origin = "supplied by the reading side" if expected_challenge is None else "issued by this verifier"
     return Check.passed(P.CHIP_AA, f"{result.mechanism}; challenge {origin}")
 
 
-def _ca(files: Mapping[str, bytes], pa: _PA, ca_ran: bool | None) -> Check:
+def _ca(files: Mapping[str, bytes], pa: _PA, ca_ran: bool | None, witnessed: bool) -> Check:
     if ca_ran is None:
         if "DG14" in files:
             return Check.skipped(P.CHIP_CA, "ca.not_run")
@@ -164,15 +175,22 @@ def _ca(files: Mapping[str, bytes], pa: _PA, ca_ran: bool | None) -> Check:
         return Check.failed(P.CHIP_CA, "ca.failed", "Chip Authentication was attempted and failed")
     if 14 not in pa.covered:
         return Check.failed(P.CHIP_CA, "ca.key_unauthenticated", "DG14 not covered by a valid SOD")
+    if not witnessed:
+        # CA v1 proves the chip only to the terminal that ran it (its session keys, 9303-11 §6.2);
+        # a record saying it ran is a claim anyone can write.
+        return Check.skipped(P.CHIP_CA, "ca.not_witnessed", "the read says CA ran; this verifier did not run it")
     return Check.passed(P.CHIP_CA, "CA completed with the DG14 key")
 
 
-def _signed_card_number(files: Mapping[str, bytes], pa: _PA) -> str | None:
+def _signed_card_number(files: Mapping[str, bytes], pa: _PA, chain: list[Check]) -> str | None:
     """The card number as the issuer signed it: DG13's for a party card, else DG1's document number,
-    and only from a group whose hash matched a verified SOD; None otherwise."""
+    and only from a group whose hash matched a verified SOD whose signer is trusted (its path
+    passed, its revocation check did not fail); None otherwise."""
     from partycard.card.lds.dg1 import parse_dg1
     from partycard.card.lds.dg13 import parse_dg13
 
+    if any(c.status == "failed" for c in chain) or chain[0].status != "passed":
+        return None  # signed, but by a key nobody vouches for: the number is anybody's
     try:
         if "DG13" in files:
             return parse_dg13(files["DG13"]).card_number if 13 in pa.covered else None
@@ -205,7 +223,7 @@ def _status(
         return Check.skipped(
             P.CARD_STATUS,
             "status.card_number_unverified",
-            "the card number is not the one in a data group covered by a valid SOD",
+            "the card number is not the one in a data group covered by a valid SOD from a trusted signer",
         )
     if policy.denylist_max_age is not None and at - denylist.generated_at > policy.denylist_max_age:
         return Check.skipped(
@@ -225,6 +243,7 @@ def verify_document(
     ca_ran: bool | None,
     at: datetime,
     expected_challenge: bytes | None = None,
+    witnessed: bool = True,
 ) -> Verdict:
     """Verify one read card. ``files``: "EF.SOD", "DG1".."DG16" (others ignored) as read from the chip.
     ``at`` must be timezone-aware; it is the validation time for certificates, CRLs and the denylist.
@@ -234,15 +253,21 @@ def verify_document(
     AA freshness: the reading side generates the challenge for each read and passes it in ``aa``.
     When the challenge was issued elsewhere (a backend re-verifying a forwarded read, an offline
     dump), pass the issued nonce as ``expected_challenge`` so a response replayed from an earlier
-    read is refused (``aa.challenge_mismatch``)."""
+    read is refused (``aa.challenge_mismatch``).
+
+    ``witnessed``: whether the caller ran the read itself (a kiosk) or judges files that someone
+    else read (a dump, a forwarded record). Without a witness, a "CA ran" outcome is a claim and is
+    reported ``ca.not_witnessed``, and an AA response is proof of a live chip only when it answers
+    ``expected_challenge`` (otherwise ``aa.not_witnessed``)."""
     if at.tzinfo is None:
         raise VerificationError("input.naive_time", "validation time needs a timezone")
     pa, checks = _passive(files, trust, policy)
-    checks += _chain(pa.sod, trust, policy, at)
+    chain = _chain(pa.sod, trust, policy, at)
+    checks += chain
     checks += [
-        _aa(files, pa, aa, policy, expected_challenge),
-        _ca(files, pa, ca_ran),
-        _status(denylist, card_number, _signed_card_number(files, pa), policy, at),
+        _aa(files, pa, aa, policy, expected_challenge, witnessed=witnessed),
+        _ca(files, pa, ca_ran, witnessed),
+        _status(denylist, card_number, _signed_card_number(files, pa, chain), policy, at),
     ]
     issuer = organisation(pa.sod.signed.signer) if pa.sod is not None else None
     return Verdict(decide(checks, policy), tuple(checks), policy.version, issuer, card_number)

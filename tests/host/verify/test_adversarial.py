@@ -735,3 +735,31 @@ def test_exception_in_a_check_is_not_swallowed(pki: F.Pki, monkeypatch: pytest.M
     monkeypatch.setattr(document, "check_ds_certificate", boom)
     with pytest.raises(RuntimeError):
         _run(pki, F.build_card(pki.ds))
+
+
+def test_a_number_signed_by_an_untrusted_signer_does_not_clear_the_status(pki: F.Pki) -> None:
+    """FOUND: the status check passed for a card whose SOD verified under its own (untrusted) DS: a
+    number anyone can sign cannot clear a card; a listed number still refuses it."""
+    stranger = F.build_pki("bp256", "p256")
+    card = F.build_card(stranger.ds, card_number="PC-0000777")
+    v = _run(pki, card)
+    assert v.check("ds.path").status == "failed"
+    status = v.check("card.status")
+    assert (status.status, status.reason) == ("not_performed", "status.card_number_unverified"), status
+    listed = Denylist(F.AT - timedelta(hours=1), {"PC-0000777": DenyEntry("PC-0000777", "expelled")})
+    _failed(_run(pki, card, denylist=listed), "card.status", "status.expelled")
+
+
+def test_unwitnessed_ca_and_aa_prove_nothing_without_the_issued_challenge(pki: F.Pki) -> None:
+    card = F.build_card(pki.ds)
+    exchange = AAExchange(CH, F.aa_response(card, CH))
+    common: dict[str, Any] = {
+        "policy": PARTY_2025, "denylist": Denylist(F.AT - timedelta(hours=1), {}),
+        "card_number": card.card_number, "aa": exchange, "ca_ran": True, "at": F.AT,
+    }
+    v = verify_document(card.files, _store(pki), witnessed=False, **common)
+    assert v.status == "incomplete"
+    assert v.check("chip.aa").reason == "aa.not_witnessed" and v.check("chip.ca").reason == "ca.not_witnessed"
+    v = verify_document(card.files, _store(pki), witnessed=False, expected_challenge=CH, **common)
+    assert v.status == "valid" and v.check("chip.aa").status == "passed"
+    assert verify_document(card.files, _store(pki), **common).status == "valid"  # the kiosk ran the read

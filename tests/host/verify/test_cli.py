@@ -77,7 +77,9 @@ def _base(s: dict[str, Path]) -> list[str | Path]:
 
 
 def test_valid_json_real_process(setup: dict[str, Path]) -> None:
-    r = _subprocess(*_base(setup), "--denylist", setup["root"] / "deny.json", "--json")
+    r = _subprocess(
+        *_base(setup), "--denylist", setup["root"] / "deny.json", "--challenge", CHALLENGE.hex(), "--json"
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     doc = json.loads(r.stdout)
     assert doc["verdict"] == "valid" and doc["policy_version"] == "party-2025.1"
@@ -155,3 +157,55 @@ def test_challenge_binding(setup: dict[str, Path]) -> None:
     aa = next(c for c in json.loads(replay.stdout)["checks"] if c["name"] == "chip.aa")
     assert aa["reason"] == "aa.challenge_mismatch"
     assert _cli(*_base(setup), *deny, "--challenge", "xyz").returncode == 2
+
+
+def _copy_dump(setup: dict[str, Path], into: Path) -> Path:
+    into.mkdir()
+    for f in setup["dump"].iterdir():
+        (into / f.name).write_bytes(f.read_bytes())
+    return into
+
+
+def test_a_dump_alone_cannot_prove_the_chip(setup: dict[str, Path]) -> None:
+    """Without the challenge this verifier issued, a genuine dump is incomplete, never valid: its
+    AA response could be replayed and its ca.json is a claim."""
+    r = _cli(*_base(setup), "--denylist", setup["root"] / "deny.json", "--json")
+    assert r.returncode == 3, r.stdout + r.stderr
+    checks = {c["name"]: c for c in json.loads(r.stdout)["checks"]}
+    assert checks["chip.aa"] == {"name": "chip.aa", "status": "not_performed", "reason": "aa.not_witnessed"}
+    assert checks["chip.ca"] == {"name": "chip.ca", "status": "not_performed", "reason": "ca.not_witnessed"}
+    assert checks["card.status"]["status"] == "passed"
+
+
+def test_a_forged_ca_claim_does_not_make_a_dump_valid(setup: dict[str, Path], tmp_path: Path) -> None:
+    dump = _copy_dump(setup, tmp_path / "dump")
+    (dump / "aa.json").unlink()
+    (dump / "ca.json").write_text(json.dumps({"ran": True}))
+    args = _base(setup)
+    args[0] = dump
+    r = _cli(*args, "--denylist", setup["root"] / "deny.json", "--challenge", CHALLENGE.hex(), "--json")
+    assert r.returncode == 3, r.stdout
+    checks = {c["name"]: c for c in json.loads(r.stdout)["checks"]}
+    assert checks["chip.ca"]["reason"] == "ca.not_witnessed"
+    assert checks["chip.aa"]["reason"] == "aa.not_run"
+
+
+def test_a_replayed_response_to_another_challenge_is_refused(setup: dict[str, Path]) -> None:
+    r = _cli(*_base(setup), "--denylist", setup["root"] / "deny.json", "--challenge", "0102030405060708", "--json")
+    assert r.returncode == 1, r.stdout
+    aa = next(c for c in json.loads(r.stdout)["checks"] if c["name"] == "chip.aa")
+    assert aa == {"name": "chip.aa", "status": "failed", "reason": "aa.challenge_mismatch"}
+
+
+def test_a_bad_signature_fails_even_unwitnessed(setup: dict[str, Path], tmp_path: Path) -> None:
+    dump = _copy_dump(setup, tmp_path / "dump")
+    doc = json.loads((dump / "aa.json").read_text())
+    sig = bytearray.fromhex(doc["signature"])
+    sig[5] ^= 1
+    (dump / "aa.json").write_text(json.dumps({"challenge": doc["challenge"], "signature": sig.hex()}))
+    args = _base(setup)
+    args[0] = dump
+    r = _cli(*args, "--denylist", setup["root"] / "deny.json", "--json")
+    assert r.returncode == 1, r.stdout
+    aa = next(c for c in json.loads(r.stdout)["checks"] if c["name"] == "chip.aa")
+    assert aa["status"] == "failed" and aa["reason"] == "aa.signature_invalid"
