@@ -301,6 +301,22 @@ def bodies() -> list[ReplyCase]:
             "a status word is two bytes",
         ),
         (
+            "body-apdu-batch-continue-not-sw-with-apdus",
+            _body("apdu.batch", {"apdus": [bytes.fromhex("00a4040c07a0000002471001")], "continue": [0x9000, 0x10000]}),
+            bad,
+            7,
+            "apdu.batch",
+            "refused before the first APDU runs, whether a card is active or not",
+        ),
+        (
+            "body-apdu-batch-short-after-good",
+            _body("apdu.batch", {"apdus": [bytes.fromhex("00a4040c07a0000002471001"), b"\x00"]}),
+            bad,
+            7,
+            "apdu.batch",
+            "every APDU is checked before the first one runs: the SELECT must not reach the card",
+        ),
+        (
             "body-cancel-above-max-id",
             _body("cancel", {"request": 1 << 32}),
             bad,

@@ -1,8 +1,9 @@
-"""Card layer, service: card.* and apdu ops, presence events. Never builds PN532 frames.
+"""Card layer, service: the card session behind the card.* and apdu ops, presence events.
 
 Owns the card state (none / active / released-and-waiting-for-the-field-to-empty) and the idle
-poller; validates request bodies with ``reader.link.schema``; reports faults as ReaderFault
-subclasses. It never builds PN532 frames and never writes to the link except through ``ctx``.
+poller; reports faults as ReaderFault subclasses. Request bodies are checked before they get here
+(``reader.card.ops``). It never builds PN532 frames and never writes to the link except through
+``ctx``.
 """
 
 import gc
@@ -91,10 +92,9 @@ class CardService:
             self.rf = Iso14443(self.dev)
 
     def install(self, app):
-        app.register(codes.OP_CARD_WAIT, self.op_wait)
-        app.register(codes.OP_APDU, self.op_apdu)
-        app.register(codes.OP_APDU_BATCH, self.op_batch)
-        app.register(codes.OP_CARD_RELEASE, self.op_release)
+        from reader.card.ops import register
+
+        register(app, self)
         app.add_idle(self.idle)
         try:
             self.start()
@@ -237,11 +237,9 @@ class CardService:
     def transmit_batch(self, ctx, apdus, cont):
         """APDUs back to back; stops after the first SW not in ``cont``, or before an APDU
         whose response might not fit the reply (the host sees fewer responses and resends the
-        rest). A fault mid-batch is raised with ``index``: earlier responses are not delivered."""
+        rest). A fault mid-batch is raised with ``index``: earlier responses are not delivered.
+        ``apdus`` must have passed ``ops.check_apdu`` each: nothing here may refuse one half-way."""
         card = self._active()
-        for i in range(len(apdus)):
-            if len(apdus[i]) > codes.MAX_APDU:
-                raise APDUTooLarge(f"APDU {i} exceeds {codes.MAX_APDU} bytes", {"index": i})
         out = []
         used = 0
         self._with_keepalive(ctx)
@@ -310,38 +308,3 @@ class CardService:
                 self._activated(ctx, card)
         except ReaderFault as exc:
             self._fault(ctx, exc)
-
-    # --- op handlers ---------------------------------------------------------------------
-
-    def op_wait(self, ctx, body):
-        from reader.link.schema import check_keys, get_uint
-
-        check_keys(body, ("timeout_ms",))
-        # Capped well below the watchdog period, which only the main loop feeds (SPEC.md §4).
-        return self.wait_card(ctx, get_uint(body, "timeout_ms", hi=codes.MAX_WAIT_MS))
-
-    def op_apdu(self, ctx, body):
-        from reader.link.schema import check_keys, get_bstr
-
-        check_keys(body, ("apdu",))
-        apdu = get_bstr(body, "apdu")
-        if len(apdu) > codes.MAX_APDU:
-            raise APDUTooLarge(f"command APDU exceeds {codes.MAX_APDU} bytes", {"limit": codes.MAX_APDU})
-        return {"response": self.transmit(ctx, apdu)}
-
-    def op_batch(self, ctx, body):
-        from reader.link.schema import check_keys, get_list
-
-        check_keys(body, ("apdus", "continue"))
-        apdus = get_list(body, "apdus", "bstr", max_items=codes.MAX_BATCH, min_items=1)
-        cont = get_list(body, "continue", "uint", default=None)
-        if cont is None:
-            cont = (0x9000,)
-        return {"responses": self.transmit_batch(ctx, apdus, cont)}
-
-    def op_release(self, ctx, body):
-        from reader.link.schema import check_keys
-
-        check_keys(body, ())
-        self.release(ctx)
-        return {}

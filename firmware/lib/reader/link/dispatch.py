@@ -153,6 +153,11 @@ class App:
             self.port.send(envelope.message(codes.T_RESPONSE, ident, op, cancel(self, body)))
         except ReaderFault as fault:
             self._error(fault, envelope.echo[0], envelope.echo[1])
+        except MemoryError as exc:
+            # The running request holds part of the heap; a second request that does not fit
+            # gets its own one error, and the running one goes on (SPEC.md §4: exactly one reply).
+            gc.collect()
+            self._internal(exc, envelope.echo[0], envelope.echo[1])
 
     def run_idle(self):
         self._idle_at = clock.ticks_ms()

@@ -1,0 +1,123 @@
+"""The refused card-op requests of invalid.jsonl against the real firmware with its card layer.
+
+The link-stack test serves these ops without a card layer, so it only checks that they parse.
+Here the reader runs as ``partycard sim`` runs it, with a virtual PN532, once with no card and once
+with an active card: every record gets its named error, and no APDU of a refused request reaches
+the card (SPEC.md §3.2: range errors come before state, nothing runs half-way).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import cbor2
+import pytest
+from protocol.tools.check_vectors import VECTORS, load_jsonl
+from protocol.tools.wire import encode_frame
+
+from partycard.link import codes
+from partycard.sim.card import VirtualCard
+from partycard.sim.pn532 import VirtualPN532
+from partycard.sim.runner import SimulatedReader, micropython_executable
+
+from .test_sessions_sim import PtyLink
+
+CARD_OPS = {"apdu", "apdu.batch", "card.wait", "card.release"}
+RECORDS = [r for r in load_jsonl(VECTORS / "invalid.jsonl") if r["layer"] == "body" and r["reply_op"] in CARD_OPS]
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.timeout(120),
+    pytest.mark.skipif(micropython_executable() is None, reason="MicroPython unix port not installed"),
+]
+
+
+def _request(op: str, body: dict[str, object], rid: int) -> bytes:
+    return bytes(cbor2.dumps({0: 1, 1: 0, 2: rid, 3: op, 4: body}, canonical=True))
+
+
+@pytest.fixture(scope="module")
+def reader() -> Iterator[tuple[VirtualPN532, PtyLink]]:
+    pn532 = VirtualPN532()
+    with SimulatedReader(runtime="micropython", pn532=pn532) as sim:
+        link = PtyLink(sim.port)
+        try:
+            link.wait_banner(lambda: sim.running)
+            yield pn532, link
+        finally:
+            link.close()
+
+
+def _check_all(pn532: VirtualPN532, link: PtyLink) -> None:
+    before = pn532.stats.apdus
+    for rec in RECORDS:
+        reply = cbor2.loads(link.transact(bytes.fromhex(rec["bytes_hex"])))
+        assert reply[1] == 3, (rec["id"], reply)
+        assert reply[5]["code"] == codes.ErrorCode[rec["error"]], (rec["id"], reply[5])
+        assert reply.get(2) == rec["reply_id"] and reply.get(3) == rec["reply_op"], rec["id"]
+    assert pn532.stats.apdus == before, "a refused request ran an APDU on the card"
+
+
+def test_card_op_records_are_refused_without_a_card(reader: tuple[VirtualPN532, PtyLink]) -> None:
+    assert len(RECORDS) >= 10
+    _check_all(*reader)
+
+
+def test_card_op_records_are_refused_with_an_active_card_and_nothing_runs(
+    reader: tuple[VirtualPN532, PtyLink], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from partycard.bench.cards import make_card
+
+    pn532, link = reader
+    pn532.insert(VirtualCard(make_card(tmp_path_factory.mktemp("card")).image))
+    reply = cbor2.loads(link.transact(_request("card.wait", {"timeout_ms": 5000}, 1)))
+    assert reply[1] == 1, reply
+    _check_all(pn532, link)
+    # The card is still usable: the refused requests left its session alone.
+    select = bytes.fromhex("00a4040c07a0000002471001")
+    reply = cbor2.loads(link.transact(_request("apdu.batch", {"apdus": [select]}, 2)))
+    assert reply[1] == 1 and reply[4]["responses"] == [b"\x90\x00"], reply
+    # An empty "continue" is no status word at all: the batch stops after its first APDU (§4).
+    reply = cbor2.loads(link.transact(_request("apdu.batch", {"apdus": [select, select], "continue": []}, 3)))
+    assert reply[1] == 1 and reply[4]["responses"] == [b"\x90\x00"], reply
+    reply = cbor2.loads(link.transact(_request("apdu.batch", {"apdus": [select, select]}, 4)))
+    assert reply[1] == 1 and reply[4]["responses"] == [b"\x90\x00"] * 2, reply
+
+
+def _heavy_request(rid: int) -> bytes:
+    """A ping inside every limit of SPEC.md §7 (2 KB, depth 5, 64 items per array) whose decoded
+    form is some 1,900 list objects: more than a busy 64-bit reader has heap to spare."""
+    return _request("ping", {"data": [[[] for _ in range(64)] for _ in range(30)]}, rid)
+
+
+def test_a_request_too_big_for_the_heap_while_busy_gets_one_error_and_spares_the_running_one() -> None:
+    with SimulatedReader(runtime="micropython", pn532=VirtualPN532()) as sim:
+        link = PtyLink(sim.port)
+        try:
+            link.wait_banner(lambda: sim.running)
+            heavy = _heavy_request(8)
+            assert len(heavy) <= codes.MAX_PAYLOAD
+            os.write(link.fd, encode_frame(_request("card.wait", {"timeout_ms": 1500}, 7)))
+            os.write(link.fd, encode_frame(heavy))
+            replies: dict[int, dict[int, object]] = {}
+            for payload in link.payloads(10.0):
+                msg = cbor2.loads(payload) if payload else None
+                if isinstance(msg, dict) and msg.get(1) in (1, 3):
+                    # An error for a payload that could not be decoded echoes no id (SPEC.md §3.2).
+                    rid = msg.get(2, 8)
+                    assert isinstance(rid, int) and rid not in replies, f"a second reply for {rid}: {msg}"
+                    replies[rid] = msg
+                    if 7 in replies:
+                        break
+            assert set(replies) == {7, 8}, replies
+            # The heavy one is refused (busy, or no room for it); the wait ends as a wait does.
+            heavy_error = replies[8][5]
+            assert isinstance(heavy_error, dict)
+            assert heavy_error["code"] in (codes.ErrorCode.E_BUSY, codes.ErrorCode.E_INTERNAL), heavy_error
+            wait_error = replies[7][5]
+            assert isinstance(wait_error, dict) and wait_error["code"] == codes.ErrorCode.E_NO_CARD, wait_error
+            reply = cbor2.loads(link.transact(_request("ping", {}, 9)))
+            assert reply[1] == 1 and reply[2] == 9
+        finally:
+            link.close()
