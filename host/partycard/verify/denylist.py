@@ -12,7 +12,7 @@ import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,9 @@ REASONS = (
 )
 _CARD_NUMBER = re.compile(r"[A-Z0-9][A-Z0-9-]{0,31}")
 _TOP_KEYS = {"format", "version", "generated_at", "entries"}
+_UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z", re.ASCII)
+#: How far a list's date may run ahead of this machine's clock (clocks of backend and kiosk differ).
+FUTURE_SKEW = timedelta(minutes=10)
 _ENTRY_KEYS_REQUIRED = {"card_number", "reason"}
 _ENTRY_KEYS = _ENTRY_KEYS_REQUIRED | {"since"}
 
@@ -84,13 +87,20 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _timestamp(value: object) -> datetime:
-    if not isinstance(value, str) or not value.endswith("Z"):
+def _timestamp(value: object, now: datetime) -> datetime:
+    # RFC 3339 §5.6 date-time in UTC: exactly YYYY-MM-DDTHH:MM:SS[.frac]Z, no offset (fromisoformat
+    # alone would take "…+12:00Z" and drop the offset).
+    if not isinstance(value, str) or not _UTC_TIME.fullmatch(value):
         raise DenylistError("generated_at must be an RFC 3339 UTC time ending in Z")
     try:
-        return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
+        at = datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
     except ValueError as exc:
         raise DenylistError(f"generated_at: {exc}") from exc
+    if at > now + FUTURE_SKEW:
+        # A list dated ahead would stay "fresh" for as long as its date says (status.list_stale
+        # never comes): a backend clock gone wrong, or a date set on purpose. Refused whole.
+        raise DenylistError(f"generated_at {value} is later than this machine's clock")
+    return at
 
 
 def _entry(index: int, item: object) -> DenyEntry:
@@ -112,8 +122,9 @@ def _entry(index: int, item: object) -> DenyEntry:
     return DenyEntry(number, reason, since_date)
 
 
-def parse_denylist(data: bytes) -> Denylist:
-    """Parse strictly: exact keys, known version and reasons, no duplicate keys or card numbers."""
+def parse_denylist(data: bytes, *, now: datetime | None = None) -> Denylist:
+    """Parse strictly: exact keys, known version and reasons, no duplicate keys or card numbers,
+    and a ``generated_at`` no later than ``now`` (default: this machine's clock) + FUTURE_SKEW."""
     try:
         doc = json.loads(data.decode("utf-8"), object_pairs_hook=_reject_duplicates)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -130,7 +141,7 @@ def parse_denylist(data: bytes) -> Denylist:
         if entry.card_number in entries:
             raise DenylistError(f"entry {i}: card number listed twice")
         entries[entry.card_number] = entry
-    return Denylist(_timestamp(doc["generated_at"]), entries)
+    return Denylist(_timestamp(doc["generated_at"], now or datetime.now(UTC)), entries)
 
 
 def load_denylist(path: Path) -> Denylist:

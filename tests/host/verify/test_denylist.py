@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from partycard.errors import ConfigError
 from partycard.verify.denylist import (
+    FUTURE_SKEW,
     REASONS,
     DenyEntry,
     Denylist,
@@ -69,6 +70,11 @@ BAD: list[tuple[str, bytes]] = [
     ("extra-key", _bytes(_mutate("comment", "x"))),
     ("missing-generated", _bytes(_mutate("generated_at", KeyError))),
     ("local-time", _bytes(_mutate("generated_at", "2026-06-01T08:00:00"))),
+    # fromisoformat alone takes this and drops the offset: 12 hours off.
+    ("offset-and-z", _bytes(_mutate("generated_at", "2026-06-01T23:00:00+12:00Z"))),
+    ("offset-only", _bytes(_mutate("generated_at", "2026-06-01T08:00:00+00:00"))),
+    ("date-only", _bytes(_mutate("generated_at", "2026-06-01Z"))),
+    ("far-future", _bytes(_mutate("generated_at", "2099-01-01T00:00:00Z"))),
     ("entries-not-list", _bytes(_mutate("entries", {}))),
     ("unknown-reason", _bytes(_mutate("entry.reason", "stolen"))),
     ("lowercase-number", _bytes(_mutate("entry.card_number", "pc-1"))),
@@ -137,3 +143,14 @@ def test_concurrent_reader_never_sees_half_a_file(tmp_path: Path) -> None:
         thread.join(timeout=30)
     assert errors == []
     assert seen <= {3_000, 500} and seen
+
+
+def test_a_list_dated_ahead_of_the_clock_is_refused_beyond_the_skew() -> None:
+    """FOUND: a list dated 2099 never became stale (status.list_stale compares with its date)."""
+    now = datetime(2026, 6, 1, 8, tzinfo=UTC)
+    assert parse_denylist(_bytes(GOOD), now=now).generated_at == now
+    assert parse_denylist(_bytes(GOOD), now=now - FUTURE_SKEW).generated_at == now  # clocks differ a little
+    with pytest.raises(DenylistError, match="later than this machine's clock"):
+        parse_denylist(_bytes(GOOD), now=now - FUTURE_SKEW - timedelta(seconds=1))
+    frac = _bytes(_mutate("generated_at", "2026-06-01T08:00:00.25Z"))
+    assert parse_denylist(frac, now=now).generated_at == datetime(2026, 6, 1, 8, 0, 0, 250000, tzinfo=UTC)
