@@ -62,7 +62,9 @@ async def _read_body(request: Request) -> bytes:
 def _parse_record(raw: bytes) -> dict[str, Any]:
     try:
         value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    # ValueError also covers an integer of more digits than int() converts; RecursionError, arrays
+    # nested deeper than the parser's stack: hostile bodies get the same 400 as malformed ones.
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise _Refusal(400, "malformed_json", f"body is not UTF-8 JSON: {exc.__class__.__name__}") from exc
     errors = schema_errors(value)
     if errors:
@@ -110,12 +112,14 @@ def create_app(store: ResultStore) -> Starlette:
         return JSONResponse(result.receipt, status_code=201 if result.kind == "created" else 200)
 
     async def list_results(request: Request) -> Response:
-        try:
-            after = int(request.query_params.get("after", "0"))
-            limit = int(request.query_params.get("limit", "100"))
-        except ValueError:
-            return _Refusal(400, "bad_query", "after and limit must be integers").response()
-        if after < 0 or not 1 <= limit <= 1000:
+        after_text = request.query_params.get("after", "0")
+        limit_text = request.query_params.get("limit", "100")
+        # Plain ASCII digits that fit SQLite's 64-bit integers (int() would also take "1_0", "+1",
+        # other scripts' digits, and numbers SQLite cannot bind).
+        if not all(t.isascii() and t.isdigit() and len(t) <= 18 for t in (after_text, limit_text)):
+            return _Refusal(400, "bad_query", "after and limit must be integers of at most 18 digits").response()
+        after, limit = int(after_text), int(limit_text)
+        if not 1 <= limit <= 1000:
             return _Refusal(400, "bad_query", "need after >= 0 and 1 <= limit <= 1000").response()
         reader = request.query_params.get("reader")
         items = await run_in_threadpool(store.list, reader, after, limit)

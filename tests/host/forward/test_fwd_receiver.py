@@ -65,6 +65,10 @@ def test_same_key_with_another_body_is_409_and_the_original_is_kept(receiver: Re
         ),
         (lambda r: (b'{"record_id": ', r["record_id"], "application/json"), 400, "malformed_json"),
         (lambda r: (b"\xff\xfe{}", r["record_id"], "application/json"), 400, "malformed_json"),
+        # FOUND: these three were HTTP 500 with a traceback (RecursionError, int digit limit).
+        (lambda r: (b"[" * 32_000 + b"]" * 32_000, r["record_id"], "application/json"), 400, "malformed_json"),
+        (lambda r: (b"1" * 5000, r["record_id"], "application/json"), 400, "malformed_json"),
+        (lambda r: (b'{"n": ' + b"9" * 5000 + b"}", r["record_id"], "application/json"), 400, "malformed_json"),
         (lambda r: (canonical_json(r), None, "application/json"), 400, "missing_idempotency_key"),
         (lambda r: (canonical_json(r), str(uuid.uuid4()), "application/json"), 422, "key_mismatch"),
         (
@@ -130,8 +134,13 @@ def test_get_filters_by_reader_in_arrival_order(receiver: ReceiverServer) -> Non
         recs[2]["record_id"],
     ]
     assert len(received(receiver.url)) == 3
-    bad = httpx.get(f"{receiver.url}/v1/results", params={"limit": "lots"}, timeout=10)
-    assert bad.status_code == 400
+    for query in ({"limit": "lots"}, {"after": "9" * 23}, {"after": "-1"}, {"after": "1_0"}, {"limit": "0"},
+                  {"after": "\u0661"}):  # the last: ARABIC-INDIC DIGIT ONE, which int() takes
+        bad = httpx.get(f"{receiver.url}/v1/results", params=query, timeout=10)
+        assert bad.status_code == 400 and _error(bad)["code"] == "bad_query", (query, bad.text)
+    assert received(receiver.url, "A") and httpx.get(
+        f"{receiver.url}/v1/results", params={"after": "9" * 18}, timeout=10
+    ).json() == {"results": []}
 
 
 def test_openapi_31_document_embeds_the_record_schema(receiver: ReceiverServer) -> None:
