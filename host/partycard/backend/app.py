@@ -106,6 +106,7 @@ def create_app(store: ResultStore) -> Starlette:
         except db_errors as exc:
             log.error("storage failed: %s", exc)
             return _Refusal(503, "storage_unavailable", "storage failed; retry later").response()
+        log.info("record %s from reader %s: %s", key, record["reader_serial"], result.kind)
         if result.kind == "conflict":
             return _Refusal(409, "idempotency_conflict",
                             "this Idempotency-Key was already used with a different body").response()

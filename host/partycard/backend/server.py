@@ -11,6 +11,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,9 +42,21 @@ def _config(app: Starlette, host: str, port: int, tls: TLSFiles | None) -> uvico
     )
 
 
-def serve(db_url: str, host: str = "127.0.0.1", port: int = 8000, tls: TLSFiles | None = None) -> None:
-    """Serve the receiver in the foreground until interrupted (``partycard backend serve``)."""
+def serve(
+    db_url: str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    tls: TLSFiles | None = None,
+    say: Callable[[str], None] | None = None,
+) -> None:
+    """Serve the receiver in the foreground until interrupted (``partycard backend serve``);
+    ``say`` hears one line once the store is open, before the port is bound."""
     store = open_store(db_url)
+    if say is not None:
+        scheme = "https" if tls else "http"
+        # A PostgreSQL URL may carry a password: only its scheme is repeated.
+        shown = db_url if db_url.startswith("sqlite") else db_url.split("://", 1)[0] + "://..."
+        say(f"receiver: {scheme}://{host}:{port}/v1/results, store {shown} (Ctrl-C stops it; -v logs each request)")
     try:
         uvicorn.Server(_config(create_app(store), host, port, tls)).run()
     finally:

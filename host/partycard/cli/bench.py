@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from partycard.cli._argtypes import milliseconds, positive_int
+
 
 def register(sub: Any) -> None:
     """Add the ``bench`` sub-command."""
@@ -20,7 +22,7 @@ def register(sub: Any) -> None:
         "bytes per APDU. See docs/benchmarks.md for what each figure means.",
     )
     p.add_argument("--port", metavar="P", help="a real reader's serial port (default: the simulator)")
-    p.add_argument("--baud", type=int, default=115_200, metavar="BAUD",
+    p.add_argument("--baud", type=positive_int, default=115_200, metavar="BAUD",
                    help="with --port: the line rate to open it at (default 115200, a deployed reader's rate)")
     p.add_argument("--can", help="with --port: the CAN of the card on the reader (PACE)")
     p.add_argument("--trust", action="append", type=Path, default=[], metavar="PATH",
@@ -30,10 +32,10 @@ def register(sub: Any) -> None:
     p.add_argument("--denylist", type=Path, metavar="PATH", help="with --port: card status list")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the text report")
     p.add_argument("--quick", action="store_true", help="shorter timings and a coarser heap bisection")
-    p.add_argument("--host-baud", type=int, default=921_600, metavar="BAUD",
+    p.add_argument("--host-baud", type=positive_int, default=921_600, metavar="BAUD",
                    help="simulator only: the host-link rate the model assumes, 8N1 (default 921600); "
                    "the simulator's pty itself has no rate")
-    p.add_argument("--round-trip-ms", type=float, default=2.0, metavar="MS",
+    p.add_argument("--round-trip-ms", type=milliseconds, default=2.0, metavar="MS",
                    help="turnaround the model adds per host request (default 2.0: one USB frame each way)")
     p.set_defaults(func=run)
 

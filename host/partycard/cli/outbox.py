@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from partycard.cli._argtypes import seconds
 from partycard.errors import ConfigError
 
 _BACKEND_ENV = "PARTYCARD_BACKEND_URL"
@@ -33,7 +34,7 @@ def register(subparsers: Any) -> None:
     drain.add_argument("--ca-bundle", type=Path, help="PEM file of CAs to trust instead of the system store")
     drain.add_argument("--client-cert", type=Path, help="PEM client certificate")
     drain.add_argument("--client-key", type=Path, help="PEM key of --client-cert")
-    drain.add_argument("--deadline", type=float, default=60.0,
+    drain.add_argument("--deadline", type=seconds, default=60.0,
                        help="give up after this many seconds (default 60)")
     drain.add_argument("--once", action="store_true", help="one pass over what is due instead of until empty")
     drain.set_defaults(func=_drain)
@@ -44,10 +45,21 @@ def register(subparsers: Any) -> None:
     dead.set_defaults(func=_dead_letters)
 
 
+def _existing(given: Path | None) -> Path:
+    """The outbox these commands look at; they never create one (a typo would show an empty,
+    healthy outbox while the kiosk's fills up elsewhere)."""
+    from partycard.forward.outbox import default_outbox_path
+
+    path = given if given is not None else default_outbox_path()
+    if not path.is_file():
+        raise ConfigError(f"no outbox at {path}: a kiosk creates it with its first result (watch --outbox)")
+    return path
+
+
 def _status(args: argparse.Namespace) -> int:
     from partycard.forward.outbox import Outbox
 
-    with Outbox(args.outbox) as outbox:
+    with Outbox(_existing(args.outbox)) as outbox:
         status = outbox.status()
     if args.json:
         print(json.dumps(status.as_dict(), sort_keys=True))
@@ -69,7 +81,7 @@ def _drain(args: argparse.Namespace) -> int:
         raise ConfigError(f"--backend URL (or {_BACKEND_ENV}) is required to drain")
     config = SenderConfig(args.backend, ca_bundle=args.ca_bundle, client_cert=args.client_cert,
                           client_key=args.client_key)
-    with Outbox(args.outbox) as outbox, Sender(outbox, config) as sender:
+    with Outbox(_existing(args.outbox)) as outbox, Sender(outbox, config) as sender:
         result = sender.drain(until_empty=not args.once, deadline_s=args.deadline)
     summary = {"attempts": result.attempts, "sent": result.sent, "dead": result.dead,
                "retried": result.retried, "pending_left": result.pending_left}
@@ -85,7 +97,7 @@ def _drain(args: argparse.Namespace) -> int:
 def _dead_letters(args: argparse.Namespace) -> int:
     from partycard.forward.outbox import Outbox
 
-    with Outbox(args.outbox) as outbox:
+    with Outbox(_existing(args.outbox)) as outbox:
         missing = [rid for rid in args.requeue if not outbox.requeue_dead(rid)]
         letters = outbox.dead_letters(limit=1000)
     for rid in missing:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from partycard.cli._argtypes import seconds
 from partycard.cli.watch import parse_mrz
 
 
@@ -25,13 +26,16 @@ def register(sub: Any) -> None:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--can", help="the 6-digit CAN printed on the card (PACE)")
     group.add_argument("--mrz", metavar="DOC,YYMMDD,YYMMDD", help="MRZ key: document number, birth, expiry")
-    p.add_argument("--wait", type=float, default=10.0, metavar="S", help="how long to wait for a card")
+    p.add_argument("--wait", type=seconds, default=10.0, metavar="S",
+                   help="how long to wait for a card, in seconds (default 10)")
     p.add_argument("--dump", type=Path, metavar="DIR", help="write the raw files (and aa.json) to DIR")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--trust", action="append", type=Path, metavar="PATH",
                    help="also verify against these roots (as `partycard verify`); exit 0/1/3 by verdict")
-    p.add_argument("--crl", action="append", type=Path, default=[], metavar="PATH")
-    p.add_argument("--denylist", type=Path, metavar="PATH")
+    p.add_argument("--crl", action="append", type=Path, default=[], metavar="PATH",
+                   help="with --trust: CRL file (repeatable)")
+    p.add_argument("--denylist", type=Path, metavar="PATH",
+                   help="with --trust: card status list (docs/denylist-format.md)")
     p.set_defaults(func=run)
 
 

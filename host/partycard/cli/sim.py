@@ -13,6 +13,7 @@ import threading
 from types import FrameType
 from typing import Any
 
+from partycard.cli._argtypes import heap_size
 from partycard.errors import PartycardError
 from partycard.issue.image import CardImage
 from partycard.sim.card import VirtualCard
@@ -38,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--no-frontend", action="store_true", help="run without the virtual PN532")
     parser.add_argument(
         "--heap",
+        type=heap_size,
         default=DEFAULT_HEAP,
         help=f"MicroPython heap size (default {DEFAULT_HEAP}: the 64-bit unix port needs about twice an ESP32's)",
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from partycard.card.reader import MRZKey
+from partycard.cli._argtypes import positive_int
 from partycard.errors import ConfigError
 
 
@@ -37,7 +38,7 @@ def register(sub: Any) -> None:
     p.add_argument("--can", help="CAN for every card (otherwise asked at the terminal when a card needs it)")
     p.add_argument("--mrz", metavar="DOC,YYMMDD,YYMMDD",
                    help="MRZ key (document number, birth date, expiry date) for BAC documents")
-    p.add_argument("--taps", type=int, metavar="N", help="stop after N cards (default: run until interrupted)")
+    p.add_argument("--taps", type=positive_int, metavar="N", help="stop after N cards (default: run until interrupted)")
     p.set_defaults(func=run)
 
 

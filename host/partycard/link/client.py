@@ -29,7 +29,15 @@ from partycard.errors import (
     VersionMismatch,
 )
 from partycard.link.bodies import CardInfo, HelloInfo, bytes_field, bytes_list_field
-from partycard.link.codes import MAX_BATCH, MAX_PAYLOAD, MAX_REQUEST_ID, PROTOCOL_VERSION, ErrorCode, Op
+from partycard.link.codes import (
+    MAX_BATCH,
+    MAX_PAYLOAD,
+    MAX_REQUEST_ID,
+    MAX_WAIT_MS,
+    PROTOCOL_VERSION,
+    ErrorCode,
+    Op,
+)
 from partycard.link.framing import FrameDecoder, encode_frame
 from partycard.link.messages import Body, ErrorMessage, Event, Request, Response, from_payload
 from partycard.transport.base import Transport
@@ -156,9 +164,19 @@ class ReaderClient:
         return echo
 
     def wait_card(self, timeout_s: float) -> CardInfo:
-        """Wait up to ``timeout_s`` for a card and activate it. Raises NoCard after the timeout."""
-        body = self.request(Op.CARD_WAIT, {"timeout_ms": max(0, round(timeout_s * 1000))})
-        return CardInfo.from_body(body)
+        """Wait up to ``timeout_s`` for a card and activate it. Raises NoCard after the timeout.
+
+        One card.wait may last at most MAX_WAIT_MS (SPEC.md §4, below the reader's watchdog); a
+        longer wait is a run of them."""
+        left_ms = max(0, round(timeout_s * 1000))
+        while True:
+            slice_ms = min(left_ms, MAX_WAIT_MS)
+            try:
+                return CardInfo.from_body(self.request(Op.CARD_WAIT, {"timeout_ms": slice_ms}))
+            except NoCard:
+                left_ms -= slice_ms
+                if left_ms <= 0:
+                    raise
 
     def transmit(self, apdu: bytes) -> bytes:
         """Send one command APDU; return the response data followed by SW1 SW2."""

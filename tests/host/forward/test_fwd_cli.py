@@ -131,6 +131,16 @@ def test_backend_serve_command(tmp_path: Path) -> None:
         assert httpx.get(f"{url}/openapi.json", timeout=10).json()["openapi"] == "3.1.0"
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        _, err = proc.communicate(timeout=20)
+    assert f"receiver: http://127.0.0.1:{port}/v1/results, store sqlite:///{db}" in err.decode()
     with ReceiverServer(f"sqlite:///{db}") as again:  # the record survived the server's exit
         assert [g["record_id"] for g in received(again.url)] == [rec["record_id"]]
+
+
+def test_outbox_commands_never_create_an_outbox(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """FOUND: status on a mistyped path made the folder and an empty database, and called it fine."""
+    path = tmp_path / "no" / "such" / "outbox.sqlite3"
+    for action in (["status"], ["dead-letters"], ["drain", "--backend", "http://127.0.0.1:9"]):
+        r = _cli(capsys, "outbox", *action, "--outbox", str(path))
+        assert r.returncode == 2 and f"no outbox at {path}" in r.stderr, (action, r)
+    assert not (tmp_path / "no").exists()

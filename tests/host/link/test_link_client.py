@@ -298,3 +298,16 @@ def test_port_is_opened_exclusively() -> None:
             first.close()
     finally:
         peer.close()
+
+
+def _no_card_quickly(peer: Peer, req: dict[int, Any]) -> None:
+    # A reader that answers every card.wait at once with E_NO_CARD, as if its slice had run out.
+    peer.send(error(req, ErrorCode.E_NO_CARD, "no card"))
+
+
+@pytest.mark.parametrize("rig", [_no_card_quickly], indirect=True)
+def test_a_wait_longer_than_max_wait_ms_is_a_run_of_card_waits(rig: Rig) -> None:
+    """FOUND: read --wait 60 sent timeout_ms 60000, above MAX_WAIT_MS: E_BAD_ARGUMENT."""
+    with pytest.raises(NoCard):
+        rig.client.wait_card(75.0)
+    assert [r[4]["timeout_ms"] for r in rig.peer.requests] == [30_000, 30_000, 15_000]

@@ -1,0 +1,64 @@
+"""CLI shell: argument types that refuse what argparse's int and float let through.
+
+float("nan"), float("inf") and 1e300 seconds are floats; 99999 is an int but no TCP port. Each type
+here raises argparse.ArgumentTypeError, so a bad value is one line of usage error, exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+
+_MAX_SECONDS = 24 * 3600.0
+_HEAP = re.compile(r"([0-9]{1,7})([kKmM]?)", re.ASCII)
+#: The firmware starts its link in 64 KiB (README, "Heap"); below that it cannot answer hello.
+MIN_HEAP_BYTES = 64 * 1024
+MAX_HEAP_BYTES = 1024 * 1024 * 1024
+
+
+def seconds(text: str) -> float:
+    """A duration in seconds: finite, from 0 to one day."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or not 0 <= value <= _MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"seconds must be from 0 to {_MAX_SECONDS:g}, not {text!r}")
+    return value
+
+
+def milliseconds(text: str) -> float:
+    """A duration in milliseconds: finite, from 0 to one minute."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of milliseconds: {text!r}") from None
+    if not math.isfinite(value) or not 0 <= value <= 60_000:
+        raise argparse.ArgumentTypeError(f"milliseconds must be from 0 to 60000, not {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """A whole number of at least 1 (a count, a baud rate)."""
+    if not text.isascii() or not text.isdigit() or len(text) > 12 or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"needs a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
+def tcp_port(text: str) -> int:
+    """A TCP port, 1 to 65535."""
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"a TCP port is 1 to 65535, not {text!r}")
+    return int(text)
+
+
+def heap_size(text: str) -> str:
+    """A MicroPython ``-X heapsize`` value (``131072``, ``128k``, ``1m``) the firmware can start in."""
+    match = _HEAP.fullmatch(text)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"a heap size is a number of bytes with an optional k or m, not {text!r}")
+    size = int(match[1]) * {"": 1, "k": 1024, "m": 1024 * 1024}[match[2].lower()]
+    if not MIN_HEAP_BYTES <= size <= MAX_HEAP_BYTES:
+        raise argparse.ArgumentTypeError(f"the heap must be from 64k to 1024m, not {text!r}")
+    return text
