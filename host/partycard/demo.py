@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -122,6 +123,11 @@ def build_cards(work: Path, now: dt.datetime) -> tuple[list[DemoCard], PKIPaths,
                  c.expected, c.expected_reasons)
         for i, c in enumerate(cards)
     ]
+    # As files too, so that a kept demo folder (--keep) can put any of them on `partycard sim --card`.
+    (work / "cards").mkdir(exist_ok=True)
+    for i, c in enumerate(cards, 1):
+        slug = "-".join(re.findall(r"[a-z0-9]+", c.label.lower().split("(")[0]))
+        c.image.save(work / "cards" / f"{i}-{slug}.json")
     return cards, pki, denylist
 
 

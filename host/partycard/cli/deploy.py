@@ -61,6 +61,11 @@ def run(args: argparse.Namespace) -> int:
             keep=keep,
         )
         print(f"staged {len(plan.files)} files for {plan.board} ({'mpy' if plan.compiled else 'py'}) in {stage_dir}")
+        if args.dry_run:
+            # A dry run does not open the port; a real deploy first stops a running reader, whose
+            # REPL port has Ctrl-C off, so that mpremote can get in.
+            print(f"first: if a reader answers on {args.port}, it is asked to restart to its prompt "
+                  '(reboot {"maintenance": true}, SPEC.md §4) and its stored settings are kept')
         for cmd in plan.commands:
             print("$", shlex.join(cmd))
         print(f"then: hello on {args.port} must answer (board {plan.board})")
