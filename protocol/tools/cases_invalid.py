@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from protocol.tools.cases_messages import MAX_DEPTH, MAX_ITEMS, MAX_PAYLOAD, config_at_depth, req
+from protocol.tools.cases_messages import MAX_DEPTH, MAX_ENTRIES, MAX_ITEMS, MAX_PAYLOAD, config_at_depth, req
 from protocol.tools.vectorlib import encode
 from protocol.tools.wire import MAX_RUN, cobs_encode, crc32le, encode_frame
 
@@ -95,6 +95,7 @@ def cbor() -> list[RawCase]:
     deep = encode(req(7, "config.set", {"config": config_at_depth(MAX_DEPTH + 1)}))
     wide = encode(req(7, "config.set", {"config": {f"k{i:02d}": i for i in range(MAX_ITEMS + 1)}}))
     big = encode(req(4, "ping", {"data": bytes(MAX_PAYLOAD - 22)}))
+    many = encode(req(7, "config.set", {"config": {f"k{i:02d}": [0] * (25 if i == 0 else 24) for i in range(10)}}))
     return [
         (
             "cbor-indefinite-map",
@@ -261,6 +262,7 @@ def cbor() -> list[RawCase]:
         ),
         ("cbor-depth-over", deep, "E_LIMIT", f"an empty array at depth {MAX_DEPTH + 1}"),
         ("cbor-items-over", wide, "E_LIMIT", f"a map of {MAX_ITEMS + 1} entries"),
+        ("cbor-entries-over", many, "E_LIMIT", f"{MAX_ENTRIES + 1} entries in all, none over MAX_ITEMS"),
         (
             "cbor-payload-over",
             big,

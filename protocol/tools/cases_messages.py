@@ -11,6 +11,7 @@ MAX_REQUEST_ID: int = CODES["limit"]["MAX_REQUEST_ID"]
 MAX_PAYLOAD: int = CODES["limit"]["MAX_PAYLOAD"]
 MAX_DEPTH: int = CODES["limit"]["MAX_DEPTH"]
 MAX_ITEMS: int = CODES["limit"]["MAX_ITEMS"]
+MAX_ENTRIES: int = CODES["limit"]["MAX_ENTRIES"]
 MAX_MESSAGE_LEN: int = CODES["limit"]["MAX_MESSAGE_LEN"]
 REQUEST, RESPONSE, EVENT, ERROR = 0, 1, 2, 3
 TYPE_NAMES = {REQUEST: "request", RESPONSE: "response", EVENT: "event", ERROR: "error"}
@@ -137,6 +138,11 @@ def requests() -> list[Case]:
             "config-set-request-items-max",
             req(15, "config.set", {"config": {f"k{i:02d}": i for i in range(MAX_ITEMS)}}),
             "a map of exactly MAX_ITEMS entries is allowed",
+        ),
+        (
+            "config-set-request-entries-max",
+            req(15, "config.set", {"config": {f"k{i:02d}": [0] * 24 for i in range(10)}}),
+            "exactly MAX_ENTRIES entries in all: envelope 5, body 1, config 10, ten arrays of 24",
         ),
         ("selftest-request", req(16, "selftest", {}), "check front-end and RF"),
         ("reboot-request", req(17, "reboot", {}), "restart the reader"),

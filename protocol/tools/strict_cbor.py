@@ -11,6 +11,7 @@ from protocol.tools.wire import CODES
 MAX_PAYLOAD: int = CODES["limit"]["MAX_PAYLOAD"]
 MAX_DEPTH: int = CODES["limit"]["MAX_DEPTH"]
 MAX_ITEMS: int = CODES["limit"]["MAX_ITEMS"]
+MAX_ENTRIES: int = CODES["limit"]["MAX_ENTRIES"]
 
 # RFC 8949 §3.3: simple values 20-22 are false, true, null; §3.1 allows nothing else in major 7.
 _FALSE, _TRUE, _NULL = 20, 21, 22
@@ -37,7 +38,7 @@ def check(payload: bytes) -> None:
     """Raise CborReject unless payload is exactly one item in the allowed, deterministic subset."""
     if len(payload) > MAX_PAYLOAD:
         raise _limit(f"payload of {len(payload)} bytes exceeds MAX_PAYLOAD")
-    end = _item(payload, 0, 0)
+    end = _item(payload, 0, 0, [0])
     if end != len(payload):
         raise _cbor(f"{len(payload) - end} bytes after the top-level item")
 
@@ -65,8 +66,9 @@ def _head(buf: bytes, pos: int) -> tuple[int, int, int, int]:
     return major, info, arg, pos + size
 
 
-def _item(buf: bytes, pos: int, depth: int) -> int:
-    """Check the item at pos inside a container at depth (0 = top level); return its end."""
+def _item(buf: bytes, pos: int, depth: int, entries: list[int]) -> int:
+    """Check the item at pos inside a container at depth (0 = top level); return its end.
+    entries[0]: the entries declared so far in the whole payload."""
     major, info, arg, pos = _head(buf, pos)
     if major in (0, 1):
         return pos
@@ -83,7 +85,7 @@ def _item(buf: bytes, pos: int, depth: int) -> int:
                 raise _cbor("invalid UTF-8 in a text string") from exc
         return pos + arg
     if major in (4, 5):
-        return _container(buf, pos, major, arg, depth + 1)
+        return _container(buf, pos, major, arg, depth + 1, entries=entries)
     if major == 6:
         raise _cbor("tags are not allowed")
     if info in (_FALSE, _TRUE, _NULL):
@@ -91,20 +93,23 @@ def _item(buf: bytes, pos: int, depth: int) -> int:
     raise _cbor("floats, undefined and other simple values are not allowed")
 
 
-def _container(buf: bytes, pos: int, major: int, count: int, depth: int) -> int:
+def _container(buf: bytes, pos: int, major: int, count: int, depth: int, *, entries: list[int]) -> int:
     if depth > MAX_DEPTH:
         raise _limit(f"nesting depth {depth} exceeds MAX_DEPTH")
     if count > MAX_ITEMS:
         raise _limit(f"{count} entries exceed MAX_ITEMS")
+    entries[0] += count
+    if entries[0] > MAX_ENTRIES:
+        raise _limit(f"{entries[0]} entries in the payload exceed MAX_ENTRIES")
     previous: bytes | None = None
     for _ in range(count):
         if major == 5:
             start = pos
-            pos = _item(buf, pos, depth)
+            pos = _item(buf, pos, depth, entries)
             key = buf[start:pos]
             # RFC 8949 §4.2.1: keys sorted by the bytewise order of their encodings, no duplicates.
             if previous is not None and key <= previous:
                 raise _cbor("map key duplicated" if key == previous else "map keys out of order")
             previous = key
-        pos = _item(buf, pos, depth)
+        pos = _item(buf, pos, depth, entries)
     return pos

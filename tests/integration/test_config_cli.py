@@ -44,3 +44,16 @@ def test_config_shows_stores_refuses_and_restarts() -> None:
         assert code == 0 and out.endswith("reader restarting\n")
         with open_reader(sim.port, timeout_s=15.0) as reader:
             assert reader.hello().serial == "KIOSK-9"  # the stored serial, after the restart
+
+
+def test_the_largest_config_fits_the_message_limits() -> None:
+    """Every UI pattern at its longest (8 steps) is the largest message of SPEC.md §4: it must stay
+    within MAX_ENTRIES both ways, as config.set and in config.get's answer."""
+    step = [1, 1, 4000, 1000]
+    patterns = {name: [step] * 8 for name in ("ok", "fail", "busy", "off", "error")}
+    with SimulatedReader() as sim:
+        code, out, err = _run("--port", sim.port, "--set", "serial=KIOSK-9", "--set", "pn532_baud=1288000",
+                              "--set", "patterns=" + json.dumps(patterns))
+        assert code == 0, err
+        assert json.loads(out)["patterns"] == patterns
+        assert json.loads(_run("--port", sim.port)[1])["patterns"] == patterns

@@ -14,7 +14,7 @@ from typing import Final
 import cbor2
 
 from partycard.errors import DecodeError, ProtocolError
-from partycard.link.codes import MAX_DEPTH, MAX_ITEMS, MAX_PAYLOAD, ErrorCode
+from partycard.link.codes import MAX_DEPTH, MAX_ENTRIES, MAX_ITEMS, MAX_PAYLOAD, ErrorCode
 
 _MAJOR_UINT: Final = 0
 _MAJOR_NINT: Final = 1
@@ -67,7 +67,18 @@ def encode(value: object) -> bytes:
     """
     out = bytearray()
     _encode(value, out, 0)
+    if _entries(value) > MAX_ENTRIES:
+        raise ProtocolError(f"more than {MAX_ENTRIES} entries in one message")
     return bytes(out)
+
+
+def _entries(value: object) -> int:
+    """Array elements and map pairs at every level (``_encode`` has checked the types)."""
+    if isinstance(value, list | tuple):
+        return len(value) + sum(_entries(v) for v in value)
+    if isinstance(value, Mapping):
+        return len(value) + sum(_entries(k) + _entries(v) for k, v in value.items())
+    return 0
 
 
 def _encode(value: object, out: bytearray, depth: int) -> None:
@@ -130,7 +141,7 @@ def decode(data: bytes) -> object:
         raise _limit_error(f"payload of {len(data)} bytes exceeds {MAX_PAYLOAD}")
     if not data:
         raise _cbor_error("empty payload")
-    end = _walk(data, 0, len(data), 0)
+    end = _walk(data, 0, len(data), 0, [0])
     if end != len(data):
         raise _cbor_error(f"{len(data) - end} bytes after the top-level item")
     try:
@@ -170,8 +181,9 @@ def _read_head(data: bytes, pos: int, end: int) -> tuple[int, int, int, int]:
     return major, info, arg, pos + size
 
 
-def _walk(data: bytes, pos: int, end: int, depth: int) -> int:
-    """Check the item at ``pos`` and everything inside it; return the position after it."""
+def _walk(data: bytes, pos: int, end: int, depth: int, entries: list[int]) -> int:
+    """Check the item at ``pos`` and everything inside it; return the position after it.
+    ``entries[0]`` counts the entries declared so far in the whole message (MAX_ENTRIES)."""
     major, _info, arg, pos = _read_head(data, pos, end)
     if major in (_MAJOR_UINT, _MAJOR_NINT, _MAJOR_SIMPLE):
         return pos
@@ -191,24 +203,27 @@ def _walk(data: bytes, pos: int, end: int, depth: int) -> int:
         raise _limit_error(f"nesting deeper than {MAX_DEPTH}")
     if arg > MAX_ITEMS:
         raise _limit_error(f"{arg} entries exceed {MAX_ITEMS}")
+    entries[0] += arg
+    if entries[0] > MAX_ENTRIES:
+        raise _limit_error(f"more than {MAX_ENTRIES} entries in the message")
     if major == _MAJOR_ARRAY:
         for _ in range(arg):
-            pos = _walk(data, pos, end, depth + 1)
+            pos = _walk(data, pos, end, depth + 1, entries)
         return pos
-    return _walk_map(data, pos, end, depth + 1, arg)
+    return _walk_map(data, pos, end, depth + 1, arg, entries=entries)
 
 
-def _walk_map(data: bytes, pos: int, end: int, depth: int, count: int) -> int:
+def _walk_map(data: bytes, pos: int, end: int, depth: int, count: int, *, entries: list[int]) -> int:
     previous = b""
     for index in range(count):
         if pos < end and data[pos] >> 5 in (_MAJOR_ARRAY, _MAJOR_MAP):
             raise DecodeError("map keys must be scalars", code=ErrorCode.E_SCHEMA)
         key_start = pos
-        pos = _walk(data, pos, end, depth)
+        pos = _walk(data, pos, end, depth, entries)
         key = data[key_start:pos]
         # RFC 8949 §4.2.1: strictly increasing bytewise order also rules out duplicates.
         if index and key <= previous:
             raise _cbor_error("map keys out of order or duplicated")
         previous = key
-        pos = _walk(data, pos, end, depth)
+        pos = _walk(data, pos, end, depth, entries)
     return pos

@@ -122,6 +122,39 @@ def test_busy_and_cancel_while_a_request_runs():
     assert late[4] == {"cancelled": False}
 
 
+def test_a_request_without_heap_while_busy_gets_one_error_and_the_running_one_finishes():
+    from reader.link import envelope
+
+    app, host = _setup()
+    real = envelope.parse
+
+    def starved(payload, ops):
+        # What decoding a request does when the running one holds the heap it would need.
+        envelope.echo[0] = envelope.echo[1] = None
+        raise MemoryError("memory allocation failed")
+
+    def slow(ctx, body):
+        host.send(31, "ping", {})
+        envelope.parse = starved
+        try:
+            start = clock.ticks_ms()
+            while clock.ticks_diff(clock.ticks_ms(), start) < 100:
+                ctx.keepalive(5)
+        finally:
+            envelope.parse = real
+        return {"finished": True}
+
+    app.register("slow", slow)
+    host.send(30, "slow", {})
+    others = [m for m in _serve(app, host) if m[1] != codes.T_EVENT]
+    starved_reply, finished = others
+    _error_of(starved_reply, codes.E_INTERNAL, None, None)
+    assert finished[1] == codes.T_RESPONSE and finished[2] == 30 and finished[4] == {"finished": True}
+    host.send(32, "ping", {})
+    [pong] = _serve(app, host)
+    assert pong[2] == 32
+
+
 def test_exception_becomes_internal_and_the_loop_goes_on():
     app, host = _setup()
 

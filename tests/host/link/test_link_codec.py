@@ -12,7 +12,7 @@ import pytest
 
 from partycard.errors import DecodeError, ProtocolError
 from partycard.link import codec
-from partycard.link.codes import MAX_DEPTH, MAX_ITEMS, MAX_PAYLOAD, ErrorCode
+from partycard.link.codes import MAX_DEPTH, MAX_ENTRIES, MAX_ITEMS, MAX_PAYLOAD, ErrorCode
 
 APPENDIX_A = json.loads(
     (Path(__file__).resolve().parents[2] / "vectors" / "cbor-appendix-a" / "appendix_a.json").read_text()
@@ -128,6 +128,26 @@ def test_item_count_limit() -> None:
     over = bytes([0x98, MAX_ITEMS + 1]) + b"\x00" * (MAX_ITEMS + 1)
     with pytest.raises(DecodeError) as info:
         codec.decode(over)
+    assert info.value.code == ErrorCode.E_LIMIT
+
+
+def test_entry_count_over_the_whole_message() -> None:
+    """MAX_ENTRIES counts array elements and map pairs at every level together (SPEC.md §3.1)."""
+    at_limit = [[0] * (MAX_ENTRIES // 8 - 1)] * 8  # 8 + 8 * 31 = 256
+    assert codec.decode(codec.encode(at_limit)) == at_limit
+    over = [*at_limit[:-1], [0] * (MAX_ENTRIES // 8)]
+    with pytest.raises(ProtocolError, match="entries in one message"):
+        codec.encode(over)
+    raw = bytes.fromhex("88") + b"".join(bytes.fromhex("981f") + b"\x00" * 31 for _ in range(7))
+    raw += bytes.fromhex("9820") + b"\x00" * 32
+    with pytest.raises(DecodeError) as info:
+        codec.decode(raw)
+    assert info.value.code == ErrorCode.E_LIMIT
+    # Empty arrays cost nothing in the count and everything in a heap: they count as declared, so
+    # a message of them is refused once the arrays holding them pass the limit.
+    hollow = bytes.fromhex("981e") + (bytes.fromhex("9840") + b"\x80" * 64) * 30
+    with pytest.raises(DecodeError) as info:
+        codec.decode(hollow)
     assert info.value.code == ErrorCode.E_LIMIT
 
 

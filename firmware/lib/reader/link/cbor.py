@@ -6,7 +6,7 @@ maps (integer or text keys), false, true, null. Nothing else is encoded or accep
 ``encode`` is deterministic (RFC 8949 §4.2.1): shortest arguments, definite lengths, map keys in
 the bytewise order of their encodings. ``decode`` is strict and bounded: it raises ``CborFault``
 (E_CBOR) for anything malformed or outside the subset and ``LimitFault`` (E_LIMIT) past
-MAX_DEPTH, MAX_ITEMS or MAX_PAYLOAD, and checks every declared length against the bytes that are
+MAX_DEPTH, MAX_ITEMS, MAX_ENTRIES or MAX_PAYLOAD, and checks every declared length against the bytes that are
 actually left before it allocates anything.
 
 Decoded byte strings are ``bytes`` copies, never memoryviews: the frame buffer they come from is
@@ -21,7 +21,7 @@ import struct
 from micropython import const
 
 from reader.errors import CborFault, LimitFault
-from reader.link.codes import MAX_DEPTH, MAX_ITEMS, MAX_PAYLOAD
+from reader.link.codes import MAX_DEPTH, MAX_ENTRIES, MAX_ITEMS, MAX_PAYLOAD
 
 _BSTR = const(2)
 _TSTR = const(3)
@@ -133,6 +133,7 @@ class _Decoder:
         self.buf = memoryview(data)
         self.pos = 0
         self.end = len(data)
+        self.entries = 0
 
     def item(self, depth):  # noqa: C901 - one function for the whole item grammar saves RAM
         buf = self.buf
@@ -181,6 +182,11 @@ class _Decoder:
             raise LimitFault("nesting deeper than MAX_DEPTH")
         if arg > MAX_ITEMS:
             raise LimitFault("more than MAX_ITEMS entries")
+        # Counted as declared, before anything is built: a 2 KB message of empty arrays would
+        # otherwise be some 2,000 objects, more than the heap holds (SPEC.md §3.1).
+        self.entries += arg
+        if self.entries > MAX_ENTRIES:
+            raise LimitFault("more than MAX_ENTRIES entries in the message")
         if arg * (major - 3) > left:  # an entry takes at least 1 byte, a map pair 2
             raise CborFault("truncated")
         if major == _ARRAY:
