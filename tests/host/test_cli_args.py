@@ -20,6 +20,11 @@ BAD = [
     (["bench", "--round-trip-ms", "-1"], "--round-trip-ms: milliseconds must be from 0 to 60000"),
     (["bench", "--host-baud", "fast"], "--host-baud: needs a whole number of at least 1"),
     (["outbox", "drain", "--deadline", "nan"], "--deadline: seconds must be from 0 to 86400"),
+    # FOUND: accepted, and then every tap failed to record (the record schema's id pattern).
+    (["watch", "--port", "p", "--trust", "t", "--site", "Office 12"], "--site: a site id is 1 to 64 printable"),
+    (["sim", "--serial", "K 7"], "--serial: a reader serial is 1 to 32 printable"),
+    (["deploy", "--port", "p", "--serial", "a;rm -rf /"], "--serial: a reader serial is 1 to 32 printable"),
+    (["deploy", "--port", "p", "--serial", "Ünï"], "--serial: a reader serial is 1 to 32 printable"),
 ]
 
 

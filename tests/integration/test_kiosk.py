@@ -194,3 +194,80 @@ def test_backend_down_then_back(issued: tuple[list[DemoCard], DocumentVerifier],
     assert [r["record_id"] for r in stored] == recorded
     # The taps took several seconds; a busy loop would have made hundreds of attempts.
     assert attempts_while_down <= 30, f"{attempts_while_down} attempts while the backend was down"
+
+
+def test_a_full_outbox_shows_the_verdict_and_waits_for_the_card_to_leave(
+    issued: tuple[list[DemoCard], DocumentVerifier], tmp_path: Path
+) -> None:
+    """FOUND: any failure after a read (here a full outbox) skipped the removal wait, so one card
+    left on the reader was read some 500 times in 30 s."""
+    from partycard.forward.record import build_record
+
+    cards, verifier = issued
+    pn532 = VirtualPN532()
+    with _sim(pn532) as sim, Outbox(tmp_path / "outbox.db", max_rows=1) as outbox:
+        outbox.enqueue(build_record({"verdict": "invalid", "policy_version": "p", "issuer": None, "checks": []},
+                                    reader_serial="R-1", site_id="S-1", card_number=None, member_id=None,
+                                    firmware_version="f"))
+        rig = Rig(sim, pn532, verifier, outbox)
+        rig.current.append(cards[0])
+        pn532.insert(VirtualCard(cards[0].image))
+        end = time.monotonic() + 4.0
+        results = rig.kiosk.run(stop=lambda: time.monotonic() > end)
+        pn532.remove()
+    assert len(results) == 1, [r.error for r in results]
+    [result] = results
+    assert result.verdict is not None and result.verdict["verdict"] == "valid" and result.record_id is None
+    assert result.error is not None and result.error.startswith("NOT RECORDED")
+    panel = rig.shown[-1]
+    assert "VALID" in panel and "NOT RECORDED" in panel and "NOT recorded" in panel
+
+
+def test_a_forged_card_number_too_long_for_the_record_is_recorded_clipped(
+    issued: tuple[list[DemoCard], DocumentVerifier], tmp_path: Path
+) -> None:
+    """FOUND: a DG13 card number over the record's 32 characters made the record invalid, so a
+    forged card could keep its result out of the records (shown NOT RECORDED, never INVALID)."""
+    import dataclasses
+    import json
+
+    from partycard.issue.issuer import tamper_file
+    from partycard.issue.lds import dg13
+    from partycard.issue.member import parse_member
+
+    cards, verifier = issued
+    genuine = cards[0]
+    base = json.loads((Path(__file__).resolve().parents[2] / "host/partycard/issue/examples/member.json").read_text())
+    member = dataclasses.replace(parse_member({k: v for k, v in base.items() if not k.startswith("_")}),
+                                 card_number="DV" + "7" * 40)
+    forged = DemoCard("forged", tamper_file(genuine.image, "DG13", dg13(member)), genuine.credentials, "invalid")
+    pn532 = VirtualPN532()
+    with _sim(pn532) as sim, Outbox(tmp_path / "outbox.db") as outbox:
+        rig = Rig(sim, pn532, verifier, outbox)
+        result = rig.tap(forged)
+        assert result is not None and result.verdict is not None and result.verdict["verdict"] == "invalid"
+        assert result.record_id is not None, result.error
+        [entry] = outbox.due()
+    card_number = json.loads(entry.body)["card_number"]
+    assert card_number == "DV" + "7" * 29 + "…" and len(card_number) == 32
+
+
+def test_a_reader_reset_after_the_record_does_not_record_the_tap_twice(
+    issued: tuple[list[DemoCard], DocumentVerifier], tmp_path: Path
+) -> None:
+    """FOUND: the reader restarting between the record and the removal wait made the card, still
+    lying there, be read and recorded a second time."""
+    cards, verifier = issued
+    pn532 = VirtualPN532()
+    with _sim(pn532) as sim, Outbox(tmp_path / "outbox.db") as outbox:
+        rig = Rig(sim, pn532, verifier, outbox)
+        rig.current.append(cards[0])
+        pn532.insert(VirtualCard(cards[0].image))
+        first = rig.kiosk.tap()
+        assert first is not None and first.record_id is not None
+        sim.restart()  # before the removal wait: the card's removal can never be seen now
+        end = time.monotonic() + 5.0
+        again = rig.kiosk.run(taps=2, stop=lambda: time.monotonic() > end)
+        pn532.remove()
+        assert outbox.status().pending == 1, "one tap, one record"
+    assert [r.record_id for r in again] == [first.record_id], "the re-read names the tap's record"

@@ -62,3 +62,23 @@ def heap_size(text: str) -> str:
     if not MIN_HEAP_BYTES <= size <= MAX_HEAP_BYTES:
         raise argparse.ArgumentTypeError(f"the heap must be from 64k to 1024m, not {text!r}")
     return text
+
+
+def _printable(text: str, limit: int, what: str) -> str:
+    # Printable ASCII without spaces: what the result record's schema takes for its ids
+    # (forward/schema/result-record-v1.json) and the firmware for a serial (it goes into its banner).
+    if not 1 <= len(text) <= limit or not all("!" <= ch <= "~" for ch in text):
+        raise argparse.ArgumentTypeError(
+            f"{what} is 1 to {limit} printable ASCII characters without spaces, not {text!r}"
+        )
+    return text
+
+
+def site_id(text: str) -> str:
+    """A site id for result records."""
+    return _printable(text, 64, "a site id")
+
+
+def reader_serial(text: str) -> str:
+    """A reader serial the firmware stores and result records carry."""
+    return _printable(text, 32, "a reader serial")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from partycard import deploy
+from partycard.cli._argtypes import reader_serial
 
 
 def register(sub: Any) -> None:
@@ -29,7 +30,8 @@ def register(sub: Any) -> None:
         help="the PN532 interface the module's switches select (default: the pin map's, hsu); "
         "hardware/wiring/<board>.md has the switch settings and pins of each",
     )
-    p.add_argument("--serial", help="reader serial number to store in the board's config.json")
+    p.add_argument("--serial", type=reader_serial,
+                   help="reader serial number to store in the board's config.json (printable ASCII, no spaces)")
     p.add_argument("--mpy", action="store_true", help="compile to .mpy with mpy-cross (less RAM)")
     p.add_argument("--dry-run", action="store_true", help="stage the files and print the commands only")
     p.add_argument("--stage", type=Path, metavar="DIR", help="stage into DIR and keep it (default: a temporary folder)")

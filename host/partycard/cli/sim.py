@@ -13,7 +13,7 @@ import threading
 from types import FrameType
 from typing import Any
 
-from partycard.cli._argtypes import heap_size
+from partycard.cli._argtypes import heap_size, reader_serial
 from partycard.errors import PartycardError
 from partycard.issue.image import CardImage
 from partycard.sim.card import VirtualCard
@@ -34,7 +34,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         default="micropython",
         help="where the firmware runs: the MicroPython unix port (as on the reader) or CPython",
     )
-    parser.add_argument("--serial", default="SIM-0001", help="serial number the reader reports")
+    parser.add_argument("--serial", type=reader_serial, default="SIM-0001",
+                        help="serial number the reader reports (printable ASCII, no spaces)")
     parser.add_argument("--card", default=None, help="card image (from `partycard issue`) to place on the reader")
     parser.add_argument("--no-frontend", action="store_true", help="run without the virtual PN532")
     parser.add_argument(

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from partycard.card.reader import MRZKey
-from partycard.cli._argtypes import positive_int
+from partycard.cli._argtypes import positive_int, site_id
 from partycard.errors import ConfigError
+from partycard.verify.denylist import load_denylist
 
 
 def register(sub: Any) -> None:
@@ -34,7 +35,8 @@ def register(sub: Any) -> None:
     p.add_argument("--ca-bundle", type=Path, metavar="PEM", help="CAs to trust for the backend's TLS certificate")
     p.add_argument("--client-cert", type=Path, metavar="PEM", help="client certificate (and key) for the backend")
     p.add_argument("--outbox", type=Path, metavar="PATH", help="outbox database (default: in the user data folder)")
-    p.add_argument("--site", default=socket.gethostname(), help="site id recorded with every result")
+    p.add_argument("--site", type=site_id, default=None,
+                   help="site id recorded with every result (printable ASCII, no spaces; default: the host name)")
     p.add_argument("--can", help="CAN for every card (otherwise asked at the terminal when a card needs it)")
     p.add_argument("--mrz", metavar="DOC,YYMMDD,YYMMDD",
                    help="MRZ key (document number, birth date, expiry date) for BAC documents")
@@ -82,6 +84,13 @@ def run(args: argparse.Namespace) -> int:
     from partycard.link.client import open_reader
 
     creds = Credentials(can=args.can, mrz=parse_mrz(args.mrz) if args.mrz else None)
+    site = args.site or socket.gethostname()
+    try:
+        site_id(site)
+    except argparse.ArgumentTypeError as exc:
+        raise ConfigError(f"the host name cannot be the site id ({exc}): pass --site") from None
+    if args.denylist is not None:
+        load_denylist(args.denylist)  # refused now, not at the first card (later, a bad one is skipped)
     verifier = DocumentVerifier.from_paths(args.trust, args.crl, args.denylist)
     # A kiosk configured so that no card can ever be valid would turn away every genuine member.
     if verifier.policy.crl_required and not args.crl:
@@ -106,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     kiosk = Kiosk(
         lambda: open_reader(args.port, timeout_s=5.0),
         verifier,
-        OutboxRecorder(outbox, site_id=args.site, sender=sender),
+        OutboxRecorder(outbox, site_id=site, sender=sender),
         credentials=lambda _card: creds,
         ask=_ask_at_terminal,
         progress=_progress,

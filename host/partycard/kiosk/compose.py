@@ -18,7 +18,7 @@ from typing import Any
 from partycard.card.lds.dg1 import parse_dg1
 from partycard.card.lds.dg13 import parse_dg13
 from partycard.card.reader import DocumentRead
-from partycard.errors import ParseError
+from partycard.errors import DenylistError, ParseError
 from partycard.forward.outbox import Outbox
 from partycard.forward.record import build_record
 from partycard.forward.sender import Sender
@@ -99,13 +99,21 @@ class DocumentVerifier:
         return cls(TrustStore.from_paths(list(trust), list(crls)), denylist)
 
     def denylist(self) -> Denylist | None:
-        """The current denylist; re-read when the file was replaced since the last read."""
+        """The current denylist; re-read when the file was replaced since the last read.
+
+        A replacement that is missing (a non-atomic copy in progress) or refused leaves the list
+        in use as it was (docs/denylist-format.md): its age then decides, through
+        ``status.list_stale``. Never raises: a kiosk must not stop over its status list."""
         if self.denylist_path is None:
             return None
-        mtime = self.denylist_path.stat().st_mtime
-        if mtime != self._denylist_mtime:
-            self._denylist = load_denylist(self.denylist_path)
-            self._denylist_mtime = mtime
+        try:
+            mtime = self.denylist_path.stat().st_mtime
+            if mtime != self._denylist_mtime:
+                self._denylist = load_denylist(self.denylist_path)
+                self._denylist_mtime = mtime
+        except (OSError, DenylistError) as exc:
+            kept = "keeping the list in use" if self._denylist is not None else "no list in use"
+            log.error("denylist %s not loaded (%s); %s", self.denylist_path, exc, kept)
         return self._denylist
 
     def __call__(self, read: DocumentRead, nonce: bytes) -> tuple[dict[str, Any], dict[str, str]]:
@@ -126,6 +134,19 @@ class DocumentVerifier:
         return verdict.to_json(), summary
 
 
+#: Lengths of result-record-v1 (forward/schema) for values that come from the card.
+CARD_FIELD_MAX = 32
+ISSUER_MAX = 256
+
+
+def _clip(value: object, limit: int) -> str | None:
+    """``value`` as the record can hold it: None for nothing, cut to ``limit`` characters with a
+    final "…" (which no printed number contains, so a cut value never equals a real one)."""
+    if not isinstance(value, str) or not value:
+        return None
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 @dataclass
 class OutboxRecorder:
     """Commits each result to the durable outbox (before the kiosk says "recorded") and wakes the sender."""
@@ -139,11 +160,13 @@ class OutboxRecorder:
     ) -> str:
         """Build the record (no personal data beyond card number and member id) and enqueue it."""
         record = build_record(
-            verdict,
+            # What the chip says goes in clipped to the record's limits: a forged card must not be
+            # able to keep its own result out of the records by writing a field too long.
+            dict(verdict, issuer=_clip(verdict.get("issuer"), ISSUER_MAX)),
             reader_serial=reader_serial,
             site_id=self.site_id,
-            card_number=member.get("Card number"),
-            member_id=member.get("Member id"),
+            card_number=_clip(member.get("Card number"), CARD_FIELD_MAX),
+            member_id=_clip(member.get("Member id"), CARD_FIELD_MAX),
             firmware_version=firmware,
         )
         record_id = self.outbox.enqueue(record)

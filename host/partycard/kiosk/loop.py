@@ -12,8 +12,10 @@ outbox; it holds no protocol, card or crypto logic of its own. What it guarantee
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,7 +62,8 @@ class Recorder(Protocol):
 
 @dataclass
 class TapResult:
-    """What one tap produced. ``verdict`` is None when the read did not complete."""
+    """What one tap produced. ``verdict`` is None when the read did not complete; with a verdict,
+    ``error`` says why it was not recorded."""
 
     verdict: dict[str, Any] | None
     member: dict[str, str] = field(default_factory=dict)
@@ -113,6 +116,8 @@ class Kiosk:
         self._reader: ReaderClient | None = None
         self._ops: frozenset[str] = frozenset()
         self._stop: Callable[[], bool] = lambda: False
+        #: (EF.SOD digest, record id) of the last recorded document whose removal was not seen.
+        self._unremoved: tuple[bytes, str] | None = None
         self.serial = "unknown"
         self.firmware = "unknown"
 
@@ -177,7 +182,10 @@ class Kiosk:
             return None
         result = self._process(reader, self._credentials(card))
         self._present(result)
-        self.signal("ok" if result.verdict and result.verdict["verdict"] == "valid" else "fail")
+        if result.verdict is not None and result.record_id is None:
+            self.signal("error")  # a verdict nobody will find in the records: the clerk must see it
+        else:
+            self.signal("ok" if result.verdict and result.verdict["verdict"] == "valid" else "fail")
         return result
 
     def _read(self, reader: ReaderClient, creds: Credentials, nonce: bytes) -> DocumentRead:
@@ -205,8 +213,29 @@ class Kiosk:
             return TapResult(None, error=f"The card refused access: {exc}")
         except CardError as exc:
             return TapResult(None, error=f"The card could not be read: {exc}")
-        verdict, member = self._verify(read, nonce)
-        record_id = self._record(verdict, member, reader_serial=self.serial, firmware=self.firmware)
+        return self._judge(read, nonce)
+
+    def _judge(self, read: DocumentRead, nonce: bytes) -> TapResult:
+        """Verify a complete read and record its result (once per document on the reader)."""
+        try:
+            verdict, member = self._verify(read, nonce)
+        except PartycardError as exc:
+            log.error("verification failed: %s", exc)
+            return TapResult(None, error=f"The card could not be verified: {exc}")
+        digest = hashlib.sha256(read.files.get("EF.SOD", b"")).digest()
+        if self._unremoved is not None and self._unremoved[0] == digest:
+            # The same document again, and its removal was never seen (the reader restarted or
+            # timed out while it lay there): the same tap, already recorded.
+            log.info("document still on the reader; its result %s stands", self._unremoved[1])
+            return TapResult(verdict, member, self._unremoved[1], access=read.access_control)
+        try:
+            record_id = self._record(verdict, member, reader_serial=self.serial, firmware=self.firmware)
+        except PartycardError as exc:
+            # Shown with its verdict and signalled; the card is then waited away like any other,
+            # so a failing outbox does not turn one card into a stream of reads.
+            log.error("result not recorded: %s", exc)
+            return TapResult(verdict, member, None, access=read.access_control, error=f"NOT RECORDED: {exc}")
+        self._unremoved = (digest, record_id)
         return TapResult(verdict, member, record_id, access=read.access_control)
 
     def _present(self, result: TapResult) -> None:
@@ -214,7 +243,8 @@ class Kiosk:
             self._show(render_message("NOT VERIFIED", result.error or "unknown error"))
             return
         shown = [(k, v) for k, v in result.member.items() if k in _SHOWN]
-        self._show(render_verdict(result.verdict, shown, access=result.access, recorded=result.record_id))
+        self._show(render_verdict(result.verdict, shown, access=result.access, recorded=result.record_id,
+                                  problem=result.error))
 
     def wait_removal(self) -> bool:
         """Wait up to ``removal_wait_s`` for the card to leave; True once it has.
@@ -223,6 +253,12 @@ class Kiosk:
         none came in time (an event can be lost), one activation attempt decides. A card left on
         the reader is never read or recorded twice: the caller keeps waiting while this is False.
         """
+        gone = self._removed()
+        if gone:
+            self._unremoved = None
+        return gone
+
+    def _removed(self) -> bool:
         reader = self.reader()
         try:
             reader.release()
@@ -278,7 +314,7 @@ class Kiosk:
             # Anything else (a full outbox, an unreadable denylist) is shown and logged; the
             # kiosk keeps serving rather than wedge.
             log.error("tap failed: %s", exc)
-            self._show(render_message("NOT RECORDED", str(exc)[:120]))
+            self._show(render_message("NOT RECORDED", textwrap.shorten(str(exc), 160, placeholder=" …")))
         return False
 
 

@@ -45,11 +45,13 @@ def render_verdict(
     *,
     access: str | None = None,
     recorded: str | None = None,
+    problem: str | None = None,
 ) -> str:
     """A boxed panel: headline, member fields, every check with its outcome and reason.
 
     ``verdict`` is the pinned verdict JSON (``verdict``, ``policy_version``, ``issuer``, ``checks``);
-    ``member`` is (label, value) pairs to show; ``recorded`` the outbox record id once committed.
+    ``member`` is (label, value) pairs to show; ``recorded`` the outbox record id once committed;
+    ``problem`` what went wrong after the verdict (it could not be recorded).
     """
     status = str(verdict.get("verdict"))
     out = ["┌" + "─" * (WIDTH - 2) + "┐", _line(_HEADLINE.get(status, status.upper())), _line()]
@@ -70,6 +72,8 @@ def render_verdict(
         reason = f" [{check['reason']}]" if check.get("reason") else ""
         out += _lines(f"{mark} {CHECK_LABELS.get(name, name)}{reason}", "    ")
     out.append(_line())
+    if problem:
+        out += _lines(problem)
     out.append(_line(f"policy {verdict.get('policy_version')}"
                      + (f" · recorded {recorded}" if recorded else " · NOT recorded")))
     out.append("└" + "─" * (WIDTH - 2) + "┘")
