@@ -28,6 +28,7 @@ def test_values_are_json_when_they_parse_and_text_otherwise() -> None:
     assert parse_assignments(["pn532_baud=1288000", "serial=K-7", "serial2=null", "x={\"a\": [1]}"]) == {
         "pn532_baud": 1288000, "serial": "K-7", "serial2": None, "x": {"a": [1]},
     }
+    assert parse_assignments(["serial=12345", "board=null"]) == {"serial": "12345", "board": None}
     with pytest.raises(ConfigError, match="KEY=VALUE"):
         parse_assignments(["pn532_baud"])
 

@@ -119,6 +119,10 @@ def _check(key, val):
     elif key in ("serial", "board"):
         _text(key, val)
         if key == "board":
+            # A plain file name: "./unix" or "../x" would find a file and still not be a board.
+            for ch in val:
+                if not ("a" <= ch <= "z" or "0" <= ch <= "9" or ch == "-"):
+                    raise _bad(key)
             spec = board_spec(val)
             if spec is None:
                 raise _bad(key)
@@ -148,6 +152,8 @@ def update(stored, changes):
     for key in changes:
         if changes[key] is not None:
             _check(key, changes[key])
+        elif key not in _CHOICES and key not in ("serial", "board", "patterns"):
+            raise _refuse("unknown setting", key)  # removing one is no less unknown
     out = dict(stored)
     for key in changes:
         val = changes[key]

@@ -32,11 +32,18 @@ def parse_assignments(items: list[str]) -> dict[str, Any]:
         key, sep, text = item.partition("=")
         if not sep or not key:
             raise ConfigError(f"--set {item!r}: expected KEY=VALUE")
+        if key in _TEXT_KEYS and text != "null":
+            out[key] = text  # serial=12345 is the text "12345", not a number the reader refuses
+            continue
         try:
             out[key] = json.loads(text)
         except json.JSONDecodeError:
             out[key] = text
     return out
+
+
+#: Settings whose values are always text (firmware/README.md, Configuration).
+_TEXT_KEYS = frozenset({"serial", "board", "link"})
 
 
 def run(args: argparse.Namespace) -> int:

@@ -170,6 +170,10 @@ def test_config_refusals_store_nothing():
         ({"config": {"colour": 1}}, codes.E_CONFIG),
         ({"config": {"link_baud": 1}}, codes.E_BAD_ARGUMENT),
         ({"config": {"serial": "x y"}}, codes.E_BAD_ARGUMENT),
+        # FOUND: both were stored; the second left a reader that could not start.
+        ({"config": {"serial": "OK3", "bogus": None}}, codes.E_CONFIG),
+        ({"config": {"board": "./unix"}}, codes.E_BAD_ARGUMENT),
+        ({"config": {"board": "../boards/unix"}}, codes.E_BAD_ARGUMENT),
         ({"config": []}, codes.E_SCHEMA),
         ({"config": {}, "extra": 1}, codes.E_SCHEMA),
         ({}, codes.E_SCHEMA),
