@@ -26,6 +26,11 @@ import platformdirs
 from partycard.errors import OutboxError
 from partycard.forward.record import canonical_json, validate_record
 
+#: No retry is scheduled further ahead than this. A record due later than now + this was scheduled
+#: before the wall clock stepped back, so it is due now: otherwise one 503 followed by a clock
+#: correction of an hour would hold a reader's records (and, behind them, its order) for that hour.
+MAX_RETRY_DELAY_S = 3600.0
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_ROWS = 10_000
@@ -251,7 +256,9 @@ class Outbox:
             )
 
     def mark_retry(self, record_id: str, *, next_attempt_at: float, error: str) -> None:
-        """Count a failed attempt and keep ``record_id`` pending until ``next_attempt_at`` (epoch s)."""
+        """Count a failed attempt and keep ``record_id`` pending until ``next_attempt_at`` (epoch s,
+        at most MAX_RETRY_DELAY_S ahead)."""
+        next_attempt_at = min(next_attempt_at, time.time() + MAX_RETRY_DELAY_S)
         with self._tx() as conn:
             conn.execute(
                 "UPDATE records SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? "
@@ -280,18 +287,22 @@ class Outbox:
                 "FROM records r WHERE r.state = 'pending' AND r.seq = "
                 "(SELECT MIN(h.seq) FROM records h WHERE h.state = 'pending' "
                 " AND h.reader_serial = r.reader_serial) "
-                "AND r.next_attempt_at <= ? ORDER BY r.seq LIMIT ?",
-                (now, limit),
+                "AND (r.next_attempt_at <= ? OR r.next_attempt_at > ?) ORDER BY r.seq LIMIT ?",
+                (now, now + MAX_RETRY_DELAY_S, limit),
             ).fetchall()
         return [OutboxEntry(int(a), str(b), str(c), bytes(d), int(e), float(f)) for a, b, c, d, e, f in rows]
 
     def next_attempt_at(self) -> float | None:
-        """The earliest time any reader's head record becomes due, or None when nothing is pending."""
+        """The earliest time any reader's head record becomes due, or None when nothing is pending
+        (a time beyond MAX_RETRY_DELAY_S counts as now: see there)."""
+        now = time.time()
         with self._lock:
             row = self._conn.execute(
-                "SELECT MIN(r.next_attempt_at) FROM records r WHERE r.state = 'pending' AND r.seq = "
+                "SELECT MIN(CASE WHEN r.next_attempt_at > ? THEN ? ELSE r.next_attempt_at END) "
+                "FROM records r WHERE r.state = 'pending' AND r.seq = "
                 "(SELECT MIN(h.seq) FROM records h WHERE h.state = 'pending' "
-                " AND h.reader_serial = r.reader_serial)"
+                " AND h.reader_serial = r.reader_serial)",
+                (now + MAX_RETRY_DELAY_S, now),
             ).fetchone()
         return None if row[0] is None else float(row[0])
 

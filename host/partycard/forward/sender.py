@@ -24,13 +24,13 @@ import httpx
 
 from partycard import __version__
 from partycard.errors import BackendError, BackendRejected, BackendUnavailable, ConfigError
-from partycard.forward.outbox import Outbox, OutboxEntry
+from partycard.forward.outbox import MAX_RETRY_DELAY_S, Outbox, OutboxEntry
 
 log = logging.getLogger(__name__)
 
 RESULTS_PATH = "/v1/results"
 _RETRYABLE_4XX = frozenset({408, 429})
-_MAX_RETRY_AFTER_S = 3600.0
+_MAX_RETRY_AFTER_S = MAX_RETRY_DELAY_S
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,9 @@ class Sender:
         self._rng = rng or random.SystemRandom()
         self._client = _make_client(config)
         self._failures = 0  # consecutive retryable failures, backend-wide
-        self._blocked_until = 0.0  # no attempt at all before this (backend-wide backoff)
+        # No attempt at all before this (backend-wide backoff), on the monotonic clock: a wall-clock
+        # step must neither stall delivery nor hammer the backend.
+        self._blocked_until = 0.0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -179,10 +181,9 @@ class Sender:
     def _pass(self, result: DrainResult) -> None:
         """Attempt every due head record once, stopping at the first retryable failure."""
         while not self._stop.is_set():
-            now = time.time()
-            if now < self._blocked_until:
+            if time.monotonic() < self._blocked_until:
                 return
-            entries = self.outbox.due(now, self.config.batch_size)
+            entries = self.outbox.due(time.time(), self.config.batch_size)
             if not entries:
                 return
             for entry in entries:
@@ -209,8 +210,8 @@ class Sender:
         delay_s = backoff_delay_s(self._failures, self.config, self._rng)
         if outcome.retry_after_s is not None:
             delay_s = max(delay_s, outcome.retry_after_s)
-        self._blocked_until = time.time() + delay_s
-        self.outbox.mark_retry(entry.record_id, next_attempt_at=self._blocked_until, error=outcome.detail)
+        self._blocked_until = time.monotonic() + delay_s
+        self.outbox.mark_retry(entry.record_id, next_attempt_at=time.time() + delay_s, error=outcome.detail)
         log.warning(
             "delivery of %s failed (%s); retry in %.2f s", entry.record_id, outcome.loggable(), delay_s
         )
@@ -219,10 +220,10 @@ class Sender:
         return False
 
     def _wait_s(self) -> float:
-        now = time.time()
         nxt = self.outbox.next_attempt_at()
-        target = max(self._blocked_until, nxt if nxt is not None else now + 1.0)
-        return max(self.config.min_retry_interval_s / 4, target - now)
+        record_s = nxt - time.time() if nxt is not None else 1.0
+        blocked_s = self._blocked_until - time.monotonic()
+        return max(self.config.min_retry_interval_s / 4, record_s, blocked_s)
 
     # --- background mode -------------------------------------------------------------------
 

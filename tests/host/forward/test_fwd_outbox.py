@@ -133,3 +133,22 @@ def test_sent_rows_are_pruned_to_keep_sent(tmp_path: Path) -> None:
             ob.mark_sent(rid)
         assert ob.status().sent == 2
         assert [ob.state_of(r) for r in ids] == [None, None, "sent", "sent"]
+
+
+def test_a_wall_clock_stepped_back_does_not_hold_a_retry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FOUND: after one 503, setting the clock back an hour left the record (and every later one
+    of its reader) unsent for that hour, the backend healthy all along."""
+    from partycard.forward.outbox import MAX_RETRY_DELAY_S
+
+    with Outbox(tmp_path / "ob.sqlite3") as ob:
+        rid = ob.enqueue(make_record("R-1", 0))
+        now = time.time()
+        ob.mark_retry(rid, next_attempt_at=now + 5 * 86400, error="503")  # asked for too much
+        [entry] = [e for e in ob.due(now + MAX_RETRY_DELAY_S + 1)]
+        assert entry.next_attempt_at <= now + MAX_RETRY_DELAY_S + 1, "clamped when scheduled"
+        ob.mark_retry(rid, next_attempt_at=now + 30, error="503")
+        assert ob.due(now) == []  # not yet due: the backoff holds
+        stepped_back = now - 3600 - 60  # the clock goes back an hour after the retry was scheduled
+        assert [e.record_id for e in ob.due(stepped_back)] == [rid]
+        monkeypatch.setattr(time, "time", lambda: stepped_back)
+        assert ob.next_attempt_at() == stepped_back
