@@ -24,6 +24,7 @@ the air and card time it caused); ``TimingModel.total_s`` sums every exchange.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 
 FC_HZ = 13_560_000
@@ -34,6 +35,7 @@ PN532_FSD = 64
 ISO_DEP_PROLOGUE = 1  # PCB; the PN532 uses no CID for type A
 CRC_LEN = 2
 R_BLOCK_LEN = 3  # PCB + CRC
+KEEP_EXCHANGES = 4096
 
 
 def fsc_from_ats(ats: bytes | None) -> int:
@@ -67,9 +69,12 @@ class TimingModel:
     kind: str = "A"
     rate_kbps: int = 106
     fsc: int = 32
-    exchanges: list[ExchangeTiming] = field(default_factory=list)
+    #: The most recent exchanges, at most KEEP_EXCHANGES: a simulator left running polls ~10 times a
+    #: second, and an unbounded list grew by some 100 KB a minute. ``total_s`` still counts them all.
+    exchanges: deque[ExchangeTiming] = field(default_factory=lambda: deque(maxlen=KEEP_EXCHANGES))
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _current: ExchangeTiming | None = field(default=None, repr=False)
+    _dropped_s: float = field(default=0.0, repr=False)
 
     # --- configuration ------------------------------------------------------------------
 
@@ -93,14 +98,19 @@ class TimingModel:
 
     def begin(self, command: int) -> None:
         with self._lock:
-            self._current = ExchangeTiming(command)
-            self.exchanges.append(self._current)
+            self._push(ExchangeTiming(command))
 
     def _cur(self) -> ExchangeTiming:
         if self._current is None:
-            self._current = ExchangeTiming(-1)
-            self.exchanges.append(self._current)
+            self._push(ExchangeTiming(-1))
+        assert self._current is not None  # noqa: S101 - set by _push
         return self._current
+
+    def _push(self, exchange: ExchangeTiming) -> None:
+        if len(self.exchanges) == self.exchanges.maxlen:
+            self._dropped_s += self.exchanges[0].modeled_s  # finished long ago: its time is final
+        self._current = exchange
+        self.exchanges.append(exchange)
 
     def link(self, nbytes: int) -> None:
         """nbytes crossed the HSU line (either direction)."""
@@ -150,7 +160,7 @@ class TimingModel:
     @property
     def total_s(self) -> float:
         with self._lock:
-            return sum(e.modeled_s for e in self.exchanges)
+            return self._dropped_s + sum(e.modeled_s for e in self.exchanges)
 
     @property
     def last(self) -> ExchangeTiming | None:
@@ -161,3 +171,4 @@ class TimingModel:
         with self._lock:
             self.exchanges.clear()
             self._current = None
+            self._dropped_s = 0.0

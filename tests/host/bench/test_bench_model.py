@@ -39,7 +39,7 @@ def test_replay_reproduces_the_simulators_accounting() -> None:
     timing = RecordingTiming()
     _tap(timing)
     window = tap_window(timing.events)
-    listed = [e for e in timing.exchanges[1:] if e.command != 0x00]
+    listed = [e for e in list(timing.exchanges)[1:] if e.command != 0x00]
     expected = sum(e.modeled_s for e in listed)
     assert abs(replay(window).total_s - expected) < 1e-12
     assert window.presence_checks == 1

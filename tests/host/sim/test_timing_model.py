@@ -70,3 +70,17 @@ def test_modeled_seconds_sum_link_air_and_card() -> None:
     assert t.total_s == pytest.approx(sum(x.modeled_s for x in t.exchanges))
     t.reset()
     assert t.total_s == 0.0 and t.last is None
+
+
+def test_a_long_running_simulator_keeps_a_bounded_history_and_an_exact_total() -> None:
+    """FOUND: every modeled command was kept, ~10 a second even idle: the simulator grew without end."""
+    from partycard.sim.timing import KEEP_EXCHANGES
+
+    t = TimingModel(baud=115200)
+    for _ in range(KEEP_EXCHANGES * 2 + 10):
+        t.begin(0x4A)
+        t.link(20)
+    assert len(t.exchanges) == KEEP_EXCHANGES
+    assert t.total_s == pytest.approx((KEEP_EXCHANGES * 2 + 10) * 20 * 10 / 115200)
+    t.reset()
+    assert t.total_s == 0 and not t.exchanges
