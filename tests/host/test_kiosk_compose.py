@@ -39,3 +39,15 @@ def test_card_values_are_clipped_to_the_record_and_never_equal_a_real_number() -
     assert _clip("", 32) is None and _clip(None, 32) is None
     long = _clip("DV" + "1" * 40, 32)
     assert long is not None and len(long) == 32 and long.endswith("…")
+
+
+def test_the_panel_never_passes_terminal_controls_through() -> None:
+    """An issuer name comes from the signer certificate, which a forger writes: ESC sequences in
+    it must not clear the screen and draw a VALID headline over INVALID."""
+    from partycard.kiosk.panel import render_verdict
+
+    evil = "Org\x1b[2J\x1b[HVALID — genuine\r\x07"
+    text = render_verdict({"verdict": "invalid", "policy_version": "p", "issuer": evil, "checks": []},
+                          [("Name", "A\x1b]0;x\x07B")])
+    assert "\x1b" not in text and "\r" not in text and "\x07" not in text
+    assert "Org\ufffd[2J" in text

@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     """Wait for a card, read it whole, print, dump, verify."""
     from partycard.card.reader import read_document
     from partycard.kiosk.compose import DocumentVerifier, member_summary
+    from partycard.kiosk.panel import shown
     from partycard.link.client import open_reader
 
     nonce = os.urandom(8)
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         return code
     print(f"card {card.type} uid {card.uid.hex()} · {read.access_control} ({read.access_reason})")
     for label, value in summary.items():
-        print(f"  {label:<14} {value}")
+        print(f"  {label:<14} {shown(value)}")  # what the chip says, never acted on by the terminal
     print("  files          " + ", ".join(f"{n} ({size} B)" for n, size in out["files"].items()))
     if "verdict" in out:
         from partycard.kiosk.panel import render_verdict

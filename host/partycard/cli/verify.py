@@ -140,12 +140,15 @@ def card_number(files: dict[str, bytes]) -> str | None:
 
 
 def _print(verdict: Verdict) -> None:
+    from partycard.kiosk.panel import shown
+
+    # The issuer and the details quote the document's own bytes: shown, never acted on.
     print(
-        f"verdict: {verdict.status}  (policy {verdict.policy_version}; issuer {verdict.issuer or 'unknown'})"
+        f"verdict: {verdict.status}  (policy {verdict.policy_version}; issuer {shown(verdict.issuer or 'unknown')})"
     )
     for c in verdict.checks:
         reason = f"  {c.reason}" if c.reason else ""
-        detail = f"  — {c.detail}" if c.detail else ""
+        detail = f"  — {shown(c.detail)}" if c.detail else ""
         print(f"  {c.status:<13} {c.name:<14}{reason}{detail}")
 
 

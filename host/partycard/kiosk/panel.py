@@ -31,12 +31,18 @@ CHECK_LABELS = {
 }
 
 
+def shown(text: str) -> str:
+    """``text`` with every character a terminal would act on (ESC, CR, other controls) replaced:
+    an issuer name in a forged card's signer certificate must not be able to redraw the panel."""
+    return "".join(ch if ch.isprintable() else "\ufffd" for ch in text)
+
+
 def _line(text: str = "") -> str:
-    return "│ " + text[: WIDTH - 4].ljust(WIDTH - 4) + " │"
+    return "│ " + shown(text)[: WIDTH - 4].ljust(WIDTH - 4) + " │"
 
 
 def _lines(text: str, indent: str = "") -> list[str]:
-    return [_line(part) for part in textwrap.wrap(text, WIDTH - 4, subsequent_indent=indent) or [""]]
+    return [_line(part) for part in textwrap.wrap(shown(text), WIDTH - 4, subsequent_indent=indent) or [""]]
 
 
 def render_verdict(
