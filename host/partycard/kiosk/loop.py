@@ -116,7 +116,7 @@ class Kiosk:
         self._reader: ReaderClient | None = None
         self._ops: frozenset[str] = frozenset()
         self._stop: Callable[[], bool] = lambda: False
-        #: (EF.SOD digest, record id) of the last recorded document whose removal was not seen.
+        #: (digest of its files, record id) of the last recorded document whose removal was not seen.
         self._unremoved: tuple[bytes, str] | None = None
         self.serial = "unknown"
         self.firmware = "unknown"
@@ -222,7 +222,7 @@ class Kiosk:
         except PartycardError as exc:
             log.error("verification failed: %s", exc)
             return TapResult(None, error=f"The card could not be verified: {exc}")
-        digest = hashlib.sha256(read.files.get("EF.SOD", b"")).digest()
+        digest = _document_digest(read)
         if self._unremoved is not None and self._unremoved[0] == digest:
             # The same document again, and its removal was never seen (the reader restarted or
             # timed out while it lay there): the same tap, already recorded.
@@ -316,6 +316,17 @@ class Kiosk:
             log.error("tap failed: %s", exc)
             self._show(render_message("NOT RECORDED", textwrap.shorten(str(exc), 160, placeholder=" …")))
         return False
+
+
+def _document_digest(read: DocumentRead) -> bytes:
+    """Every file read, names and lengths included: the same document, whether or not it has an
+    EF.SOD (a forgery without one must not pass for another forgery without one)."""
+    h = hashlib.sha256()
+    for name in sorted(read.files):
+        data = read.files[name]
+        h.update(f"{name}:{len(data)}:".encode())
+        h.update(data)
+    return h.digest()
 
 
 # How long one activation attempt may take when probing whether a card is still there.
