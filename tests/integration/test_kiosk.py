@@ -271,3 +271,28 @@ def test_a_reader_reset_after_the_record_does_not_record_the_tap_twice(
         pn532.remove()
         assert outbox.status().pending == 1, "one tap, one record"
     assert [r.record_id for r in again] == [first.record_id], "the re-read names the tap's record"
+
+
+def test_an_internal_error_on_one_card_does_not_end_the_kiosk(
+    issued: tuple[list[DemoCard], DocumentVerifier], tmp_path: Path
+) -> None:
+    """FOUND: a forged DG14 raised IndexError out of the read, and it ended partycard watch."""
+    cards, verifier = issued
+    calls: list[int] = []
+
+    def fragile(read: object, nonce: bytes) -> tuple[dict[str, object], dict[str, str]]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise IndexError("list index out of range")  # stands for any fault of ours
+        return verifier(read, nonce)  # type: ignore[arg-type]
+
+    pn532 = VirtualPN532()
+    with _sim(pn532) as sim, Outbox(tmp_path / "outbox.db") as outbox:
+        rig = Rig(sim, pn532, verifier, outbox)
+        rig.kiosk._verify = fragile
+        rig.current.append(cards[0])
+        pn532.insert(VirtualCard(cards[0].image))
+        results = rig.kiosk.run(taps=1)  # the first attempt fails inside; the card is read again
+        pn532.remove()
+    assert any("INTERNAL ERROR" in s for s in rig.shown), rig.shown
+    assert len(results) == 1 and results[0].verdict is not None and results[0].verdict["verdict"] == "valid"

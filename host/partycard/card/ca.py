@@ -80,8 +80,12 @@ def parse_ec_spki(spki: bytes) -> ChipKey:
         return ChipKey(name, point)
     if params.tag != 0x30:
         raise ParseError("EC parameters are neither a named curve nor explicit")
+    # ECParameters (RFC 3279 §2.3.5): version, fieldID {fieldType, prime}, curve, base, order, ...
     parts = params.children()
-    prime = decode_uint(parts[1].children()[1].value)
+    field_id = parts[1].children() if len(parts) >= 4 and parts[1].tag == 0x30 else []
+    if len(field_id) < 2 or field_id[1].tag != 0x02 or parts[3].tag != 0x04:
+        raise ParseError("explicit EC parameters are not ECParameters")
+    prime = decode_uint(field_id[1].value)
     gen = parts[3].value
     for name in _NAMED.values():
         curve = crypto.Curve(name)

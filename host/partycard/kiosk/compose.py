@@ -130,6 +130,7 @@ class DocumentVerifier:
             ca_ran=_ca_ran(read),
             at=datetime.now(UTC),
             expected_challenge=nonce,
+            withheld=frozenset(read.skipped),
         )
         return verdict.to_json(), summary
 

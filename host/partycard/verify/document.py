@@ -9,7 +9,7 @@ failure never hides another (ICAO 9303-11 §5.1 passive authentication; §6.1 AA
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -135,8 +135,11 @@ def _aa(
     expected_challenge: bytes | None,
     *,
     witnessed: bool,
+    withheld: Collection[str],
 ) -> Check:
     dg15 = files.get("DG15")
+    if dg15 is None and _withheld(15, pa, withheld):
+        return Check.failed(P.CHIP_AA, "aa.key_withheld", "the SOD lists DG15; the chip refused to give it")
     early = _aa_precondition(dg15, exchange, expected_challenge)
     if early is not None or exchange is None or dg15 is None:
         return early or Check.skipped(P.CHIP_AA, "aa.not_run")
@@ -166,11 +169,26 @@ def _aa(
     return Check.passed(P.CHIP_AA, f"{result.mechanism}; challenge {origin}")
 
 
-def _ca(files: Mapping[str, bytes], pa: _PA, ca_ran: bool | None, witnessed: bool) -> Check:
+def _withheld(group: int, pa: _PA, withheld: Collection[str]) -> bool:
+    """Whether the chip refused a group that its verified SOD says it has: a clone that cannot
+    answer AA or CA would otherwise pass for a card without them (9303-10 §4.6.2: the SOD hashes
+    every group present)."""
+    return f"DG{group}" in withheld and pa.sod is not None and group in pa.sod.hashes
+
+
+def _ca_not_run(files: Mapping[str, bytes], pa: _PA, withheld: Collection[str]) -> Check:
+    if "DG14" in files:
+        return Check.skipped(P.CHIP_CA, "ca.not_run")
+    if _withheld(14, pa, withheld):
+        return Check.failed(P.CHIP_CA, "ca.key_withheld", "the SOD lists DG14; the chip refused to give it")
+    return Check.skipped(P.CHIP_CA, "ca.not_supported_by_card")
+
+
+def _ca(
+    files: Mapping[str, bytes], pa: _PA, ca_ran: bool | None, witnessed: bool, withheld: Collection[str]
+) -> Check:
     if ca_ran is None:
-        if "DG14" in files:
-            return Check.skipped(P.CHIP_CA, "ca.not_run")
-        return Check.skipped(P.CHIP_CA, "ca.not_supported_by_card")
+        return _ca_not_run(files, pa, withheld)
     if not ca_ran:
         return Check.failed(P.CHIP_CA, "ca.failed", "Chip Authentication was attempted and failed")
     if 14 not in pa.covered:
@@ -244,6 +262,7 @@ def verify_document(
     at: datetime,
     expected_challenge: bytes | None = None,
     witnessed: bool = True,
+    withheld: Collection[str] = (),
 ) -> Verdict:
     """Verify one read card. ``files``: "EF.SOD", "DG1".."DG16" (others ignored) as read from the chip.
     ``at`` must be timezone-aware; it is the validation time for certificates, CRLs and the denylist.
@@ -258,15 +277,18 @@ def verify_document(
     ``witnessed``: whether the caller ran the read itself (a kiosk) or judges files that someone
     else read (a dump, a forwarded record). Without a witness, a "CA ran" outcome is a claim and is
     reported ``ca.not_witnessed``, and an AA response is proof of a live chip only when it answers
-    ``expected_challenge`` (otherwise ``aa.not_witnessed``)."""
+    ``expected_challenge`` (otherwise ``aa.not_witnessed``).
+
+    ``withheld``: files the reading side asked for and the chip refused (``DocumentRead.skipped``).
+    DG14 or DG15 among them while the SOD lists it is ``ca.key_withheld`` / ``aa.key_withheld``."""
     if at.tzinfo is None:
         raise VerificationError("input.naive_time", "validation time needs a timezone")
     pa, checks = _passive(files, trust, policy)
     chain = _chain(pa.sod, trust, policy, at)
     checks += chain
     checks += [
-        _aa(files, pa, aa, policy, expected_challenge, witnessed=witnessed),
-        _ca(files, pa, ca_ran, witnessed),
+        _aa(files, pa, aa, policy, expected_challenge, witnessed=witnessed, withheld=withheld),
+        _ca(files, pa, ca_ran, witnessed, withheld),
         _status(denylist, card_number, _signed_card_number(files, pa, chain), policy, at),
     ]
     issuer = organisation(pa.sod.signed.signer) if pa.sod is not None else None

@@ -177,3 +177,17 @@ def test_bsi_files_fuzz_smoke() -> None:
         for cut in range(0, len(raw), 7):
             with pytest.raises(ParseError):
                 parse(raw[:cut])  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    "params",
+    ["3009020101300004020000", "3009020101020100040100", "3009040700000000000000", "3000"],
+    ids=["field-id-empty", "field-id-not-a-sequence", "no-fields", "empty"],
+)
+def test_malformed_explicit_ec_parameters_are_a_parse_error(params: str) -> None:
+    """FOUND: a forged DG14 key with explicit parameters of the wrong shape raised IndexError out
+    of the read, which ended the kiosk."""
+    alg = bytes.fromhex("06072A8648CE3D0201") + bytes.fromhex(params)
+    spki = tl(0x30, tl(0x30, alg) + tl(0x03, b"\x00\x04" + bytes(64)))
+    with pytest.raises(ParseError):
+        parse_ec_spki(spki)

@@ -763,3 +763,26 @@ def test_unwitnessed_ca_and_aa_prove_nothing_without_the_issued_challenge(pki: F
     v = verify_document(card.files, _store(pki), witnessed=False, expected_challenge=CH, **common)
     assert v.status == "valid" and v.check("chip.aa").status == "passed"
     assert verify_document(card.files, _store(pki), **common).status == "valid"  # the kiosk ran the read
+
+
+def test_a_chip_that_withholds_the_groups_its_sod_lists_is_a_clone(pki: F.Pki) -> None:
+    """FOUND: a clone answering 'file not found' for DG14 and DG15 came out incomplete
+    (ca/aa.not_supported_by_card) instead of invalid, though the signed SOD lists both."""
+    card = F.build_card(pki.ds)
+    files = {k: v for k, v in card.files.items() if k not in ("DG14", "DG15")}
+    common: dict[str, Any] = {
+        "policy": PARTY_2025, "denylist": Denylist(F.AT - timedelta(hours=1), {}),
+        "card_number": card.card_number, "aa": None, "ca_ran": None, "at": F.AT,
+    }
+    v = verify_document(files, _store(pki), withheld={"DG14", "DG15"}, **common)
+    assert v.status == "invalid"
+    assert v.check("chip.aa").reason == "aa.key_withheld" and v.check("chip.ca").reason == "ca.key_withheld"
+    # Not asked for is not withheld: a partial read stays incomplete.
+    v = verify_document(files, _store(pki), **common)
+    assert v.status == "incomplete" and v.check("chip.aa").reason == "aa.not_supported_by_card"
+    # A card whose SOD does not list them does not have them.
+    bare = F.build_card(pki.ds, aa=None, ca=False)
+    common["card_number"] = bare.card_number
+    v = verify_document(bare.files, _store(pki), withheld={"DG14", "DG15"}, **common)
+    assert v.check("chip.aa").reason == "aa.not_supported_by_card"
+    assert v.check("chip.ca").reason == "ca.not_supported_by_card"
