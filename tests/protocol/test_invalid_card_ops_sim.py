@@ -127,3 +127,33 @@ def test_a_hostile_request_while_busy_gets_one_error_and_spares_the_running_one(
             assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_LIMIT, reply
         finally:
             link.close()
+
+
+class _Overlong(VirtualCard):
+    """Answers every READ BINARY with 1,000 bytes, whatever Le asked for."""
+
+    def transmit(self, apdu: bytes) -> bytes:
+        if bytes(apdu)[1:2] == b"\xb0":
+            return b"\xaa" * 1000 + b"\x90\x00"
+        return super().transmit(apdu)
+
+
+def test_a_card_answering_beyond_le_fails_the_batch_typed(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """FOUND: responses longer than the batch budget reserves made the reply exceed MAX_PAYLOAD and
+    the reader answered E_INTERNAL (LimitFault)."""
+    from partycard.bench.cards import make_card
+
+    pn532 = VirtualPN532(_Overlong(make_card(tmp_path_factory.mktemp("card")).image))
+    with SimulatedReader(runtime="micropython", pn532=pn532) as sim:
+        link = PtyLink(sim.port)
+        try:
+            link.wait_banner(lambda: sim.running)
+            assert cbor2.loads(link.transact(_request("card.wait", {"timeout_ms": 5000}, 1)))[1] == 1
+            read = bytes.fromhex("00b0000010")
+            reply = cbor2.loads(link.transact(_request("apdu.batch", {"apdus": [read] * 3}, 2)))
+            assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_CARD_PROTOCOL, reply
+            assert reply[5]["index"] == 1
+            reply = cbor2.loads(link.transact(_request("apdu", {"apdu": read}, 3)))  # one alone fits
+            assert reply[1] == 1 and len(reply[4]["response"]) == 1002
+        finally:
+            link.close()

@@ -15,6 +15,7 @@ from reader.errors import (
     APDUTooLarge,
     BadArgument,
     Cancelled,
+    CardProtocolFault,
     NoCardFault,
     NoFrontend,
     NotActiveFault,
@@ -261,6 +262,10 @@ class CardService:
                     raise
                 out.append(resp)
                 used += len(resp) + 3
+                if used > _BATCH_BUDGET:
+                    # Longer than the short response the budget reserved for it (a card answering
+                    # beyond Le): the reply could not carry it, so the batch fails here, typed.
+                    raise CardProtocolFault("response longer than the reply can carry", {"index": i})
                 if _sw(resp) not in cont:
                     break
                 if ctx is not None:
