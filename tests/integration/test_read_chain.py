@@ -105,3 +105,23 @@ def test_read_dump_then_verify_from_the_command_line(pki: Path, tmp_path: Path) 
     assert verify.returncode == 3 and verdict["verdict"] == "incomplete", verify.stdout + verify.stderr
     failed = [c for c in verdict["checks"] if c["status"] == "failed"]
     assert failed == []
+
+
+def test_a_second_read_needs_a_fresh_card_session(pki: Path) -> None:
+    """FOUND: read_document twice without wait_card in between asked for an MRZ ("BAC needs the
+    MRZ key"): the first read's application was still selected. It is refused plainly now."""
+    from partycard.errors import CardError, ConfigError
+
+    member = json.loads(EXAMPLE_MEMBER.read_text(encoding="utf-8"))
+    image = issue_card(member, pki, now=NOW, can="472915")
+    with SimulatedReader(pn532=VirtualPN532(VirtualCard(image))) as sim, open_reader(sim.port) as reader:
+        with pytest.raises(CardError, match="no fresh card session"):
+            read_document(reader, can="472915")  # no wait_card yet
+        reader.wait_card(5.0)
+        with pytest.raises(ConfigError, match="CAN is text"):
+            read_document(reader, can=472915)  # type: ignore[arg-type]
+        assert read_document(reader, can="472915", files=["DG1"]).access_control == "PACE-CAN"
+        with pytest.raises(CardError, match="no fresh card session"):
+            read_document(reader, can="472915", files=["DG1"])
+        reader.wait_card(5.0)  # the firmware hands the same card out afresh
+        assert read_document(reader, can="472915", files=["DG1"]).access_control == "PACE-CAN"

@@ -144,6 +144,17 @@ def _chip_authentication(
     return ca
 
 
+def _check_arguments(can: object, files: Sequence[str] | None, aa_challenge: object) -> None:
+    """Refuse wrong arguments before the card is touched (a read costs the card a PACE try)."""
+    for name in files or ():
+        if name not in FILES:
+            raise ConfigError(f"unknown file name {name!r}; known: {', '.join(FILES)}")
+    if aa_challenge is not None and (not isinstance(aa_challenge, bytes | bytearray) or len(aa_challenge) != 8):
+        raise ConfigError("the Active Authentication challenge must be 8 bytes (ICAO 9303-11 §6.1)")
+    if can is not None and not isinstance(can, str):
+        raise ConfigError("the CAN is text (the digits printed on the card), not a number")
+
+
 def read_document(
     channel: APDUChannel,
     *,
@@ -155,11 +166,10 @@ def read_document(
     policy: ReadPolicy | None = None,
 ) -> DocumentRead:
     """Open the card (PACE when EF.CardAccess offers it, else BAC) and read its files whole."""
-    for name in files or ():
-        if name not in FILES:
-            raise ConfigError(f"unknown file name {name!r}; known: {', '.join(FILES)}")
-    if aa_challenge is not None and len(aa_challenge) != 8:
-        raise ConfigError("the Active Authentication challenge must be 8 bytes (ICAO 9303-11 §6.1)")
+    _check_arguments(can, files, aa_challenge)
+    claim = getattr(channel, "claim_card", None)
+    if callable(claim):
+        claim()  # a reader's card session serves one read (ReaderClient.claim_card)
     session = CardSession(channel)
     reader = FileReader(session, policy)
     method, reason, params, card_access = _access(session, reader, can, mrz)

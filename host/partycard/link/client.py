@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Final
 
 from partycard.errors import (
+    CardError,
     CardRemoved,
     DeviceError,
     NoCard,
@@ -122,6 +123,7 @@ class ReaderClient:
         self.events_overflowed = 0
         self.late_replies = 0
         self.rejected = 0
+        self._card_fresh = False  # a card handed out by card.wait that no read has used yet
 
     # --- context manager and lifetime ----------------------------------------------------
 
@@ -172,7 +174,9 @@ class ReaderClient:
         while True:
             slice_ms = min(left_ms, MAX_WAIT_MS)
             try:
-                return CardInfo.from_body(self.request(Op.CARD_WAIT, {"timeout_ms": slice_ms}))
+                card = CardInfo.from_body(self.request(Op.CARD_WAIT, {"timeout_ms": slice_ms}))
+                self._card_fresh = True
+                return card
             except NoCard:
                 left_ms -= slice_ms
                 if left_ms <= 0:
@@ -208,7 +212,17 @@ class ReaderClient:
 
     def release(self) -> None:
         """Deactivate the current card."""
+        self._card_fresh = False
         self.request(Op.CARD_RELEASE, {})
+
+    def claim_card(self) -> None:
+        """Mark the card from the last ``wait_card`` as used by a read (``read_document`` calls
+        this). A second read in the same card session would find the application of the first
+        selected and its secure messaging running, and fail in misleading ways (a PACE card
+        looking like a BAC-only one): it is refused here instead."""
+        if not self._card_fresh:
+            raise CardError("no fresh card session: wait_card() first (again after each read, or release())")
+        self._card_fresh = False
 
     def cancel(self, request_id: int) -> bool:
         """Ask the reader to cancel ``request_id``; True if it was running. Safe from another thread."""
