@@ -86,7 +86,8 @@ def test_read_dump_then_verify_from_the_command_line(pki: Path, tmp_path: Path) 
     dump = tmp_path / "dump"
     with SimulatedReader(pn532=VirtualPN532(VirtualCard(image))) as sim:
         proc = subprocess.run(
-            [str(BIN / "partycard"), "read", "--port", sim.port, "--can", "472915", "--dump", str(dump), "--json"],
+            [str(BIN / "partycard"), "read", "--port", sim.port, "--can", "472915", "--dump", str(dump), "--json",
+         "--challenge", "0011223344556677"],
             capture_output=True, text=True, timeout=120,
         )
     assert proc.returncode == 0, proc.stderr
@@ -105,6 +106,20 @@ def test_read_dump_then_verify_from_the_command_line(pki: Path, tmp_path: Path) 
     assert verify.returncode == 3 and verdict["verdict"] == "incomplete", verify.stdout + verify.stderr
     failed = [c for c in verdict["checks"] if c["status"] == "failed"]
     assert failed == []
+    chip = {c["name"]: c["reason"] for c in verdict["checks"] if c["name"].startswith("chip.")}
+    assert chip == {"chip.aa": "aa.not_witnessed", "chip.ca": "ca.not_witnessed"}
+    # The challenge this side issued (read --challenge) turns AA into evidence; CA stays a claim.
+    verify = subprocess.run(
+        [str(BIN / "partycard"), "verify", str(dump), "--trust", str(pki / "root-ca.pem"),
+         "--crl", str(pki / "root-ca.crl.pem"), "--json", "--at", "2026-06-02T00:00:00Z",
+         "--challenge", "0011223344556677"],
+        capture_output=True, text=True, timeout=120,
+    )
+    checks = {c["name"]: c for c in json.loads(verify.stdout)["checks"]}
+    assert checks["chip.aa"]["status"] == "passed", checks["chip.aa"]
+    short = subprocess.run([str(BIN / "partycard"), "verify", str(dump), "--trust", str(pki / "root-ca.pem"),
+                            "--challenge", "0011"], capture_output=True, text=True, timeout=60)
+    assert short.returncode == 2 and "8 bytes" in short.stderr
 
 
 def test_a_second_read_needs_a_fresh_card_session(pki: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -40,3 +41,58 @@ def test_sigterm_stops_watch_while_it_waits_for_an_unplugged_reader(tmp_path: Pa
     assert proc.returncode == 0, err
     assert "stopped; 0 result(s) still queued in the outbox" in out, out + err
     assert "reader not available" in err
+
+
+def _issue(tmp_path: Path) -> None:
+    partycard = str(BIN / "partycard")
+    subprocess.run([partycard, "pki", "init", str(tmp_path / "pki")], check=True, capture_output=True)
+    subprocess.run(
+        [partycard, "issue", "--member", str(ROOT / "host/partycard/issue/examples/member.json"),
+         "--pki", str(tmp_path / "pki"), "--out", str(tmp_path / "card.json"), "--can", "123456"],
+        check=True, capture_output=True,
+    )
+
+
+def test_sigterm_with_a_card_left_on_the_reader_and_delivery_before_exit(tmp_path: Path) -> None:
+    """FOUND: with a card left on the reader SIGTERM took ~30 s (the removal wait ignored it), and
+    --taps 1 with a backend exited with its result still queued."""
+    from partycard.backend.server import ReceiverServer
+    from partycard.issue import CardImage
+    from partycard.sim.card import VirtualCard
+    from partycard.sim.pn532 import VirtualPN532
+    from partycard.sim.runner import SimulatedReader
+
+    _issue(tmp_path)
+    partycard = str(BIN / "partycard")
+    image = CardImage.load(tmp_path / "card.json")
+    common = ["--trust", str(tmp_path / "pki" / "root-ca.pem"), "--crl", str(tmp_path / "pki" / "root-ca.crl.pem"),
+              "--can", "123456", "--site", "test-office"]
+    with ReceiverServer("sqlite:///" + str(tmp_path / "rx.sqlite3")) as rx, \
+            SimulatedReader(pn532=VirtualPN532(VirtualCard(image))) as sim:
+        done = subprocess.run(
+            [partycard, "watch", "--port", sim.port, *common, "--outbox", str(tmp_path / "a.sqlite3"),
+             "--backend", rx.url, "--taps", "1"],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "stopped; 0 result(s) still queued" in done.stdout, done.stdout
+        proc = subprocess.Popen(
+            [partycard, "watch", "--port", sim.port, *common, "--outbox", str(tmp_path / "b.sqlite3")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            assert proc.stdout is not None
+            seen = ""
+            while "recorded" not in seen:  # the card's panel: it now lies on the reader
+                line = proc.stdout.readline()
+                assert line, proc.stderr.read() if proc.stderr else ""
+                seen += line
+            time.sleep(1.0)
+            proc.send_signal(signal.SIGTERM)
+            # The removal wait lasts 30 s: ending well inside it means the stop was heard.
+            _, err = proc.communicate(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 0, err

@@ -32,11 +32,24 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--trust", action="append", type=Path, metavar="PATH",
                    help="also verify against these roots (as `partycard verify`); exit 0/1/3 by verdict")
+    p.add_argument("--challenge", type=_challenge, metavar="HEX",
+                   help="the 8-byte AA challenge to send (16 hex digits; default: random), e.g. one a backend "
+                   "issued, which `partycard verify --challenge` then checks the dump against")
     p.add_argument("--crl", action="append", type=Path, default=[], metavar="PATH",
                    help="with --trust: CRL file (repeatable)")
     p.add_argument("--denylist", type=Path, metavar="PATH",
                    help="with --trust: card status list (docs/denylist-format.md)")
     p.set_defaults(func=run)
+
+
+def _challenge(text: str) -> bytes:
+    try:
+        value = bytes.fromhex(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not hexadecimal: {text!r}") from None
+    if len(value) != 8:
+        raise argparse.ArgumentTypeError("AA's challenge is 8 bytes: 16 hex digits (ICAO 9303-11 §6.1)")
+    return value
 
 
 def write_dump(directory: Path, files: dict[str, bytes], aa: Any, ca: Any) -> None:
@@ -59,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from partycard.kiosk.panel import shown
     from partycard.link.client import open_reader
 
-    nonce = os.urandom(8)
+    nonce = args.challenge if args.challenge is not None else os.urandom(8)
     with open_reader(args.port) as reader:
         card = reader.wait_card(args.wait)
         read = read_document(

@@ -77,9 +77,12 @@ def _time(text: str | None) -> datetime:
 
 def _hex(text: str) -> bytes:
     try:
-        return bytes.fromhex(text)
+        value = bytes.fromhex(text)
     except ValueError as exc:
         raise ConfigError("--challenge must be hexadecimal") from exc
+    if len(value) != 8:
+        raise ConfigError("--challenge must be 8 bytes (16 hex digits), as AA's challenge is (ICAO 9303-11 §6.1)")
+    return value
 
 
 def read_dump(directory: Path) -> tuple[dict[str, bytes], AAExchange | None, bool | None]:

@@ -52,16 +52,33 @@ def parse_mrz(text: str) -> MRZKey:
     return MRZKey(parts[0].upper(), parts[1], parts[2])
 
 
+FLUSH_S = 5.0
+
+#: Set while the terminal prompt blocks: a stop request (SIGTERM) must interrupt it, since nobody
+#: may ever answer an unattended kiosk's prompt.
+_PROMPTING = threading.Event()
+
+
 def _ask_at_terminal(needs: str) -> Any:
     from partycard.kiosk.loop import Credentials
 
     if not sys.stdin.isatty():
         return None
-    if needs == "can":
-        can = getpass.getpass("CAN printed on the card (6 digits): ").strip()
-        return Credentials(can=can) if can else None
-    mrz = input("MRZ key DOC,YYMMDD,YYMMDD: ").strip()
-    return Credentials(mrz=parse_mrz(mrz)) if mrz else None
+    _PROMPTING.set()
+    try:
+        if needs == "can":
+            can = getpass.getpass("CAN printed on the card (6 digits): ").strip()
+            return Credentials(can=can) if can else None
+        mrz = input("MRZ key DOC,YYMMDD,YYMMDD: ").strip()
+        return Credentials(mrz=parse_mrz(mrz)) if mrz else None
+    finally:
+        _PROMPTING.clear()
+
+
+def _on_sigterm(stopping: threading.Event) -> None:
+    stopping.set()
+    if _PROMPTING.is_set():
+        raise KeyboardInterrupt  # out of the blocking prompt; the loop's own waits see the flag
 
 
 def _progress(name: str, done: int, total: int) -> None:
@@ -111,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         sender = Sender(outbox, SenderConfig(args.backend, ca_bundle=args.ca_bundle, client_cert=args.client_cert))
         sender.start()
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGTERM, lambda *_: _on_sigterm(stopping))
     kiosk = Kiosk(
         lambda: open_reader(args.port, timeout_s=5.0),
         verifier,
@@ -130,6 +147,9 @@ def run(args: argparse.Namespace) -> int:
         kiosk.drop_reader()
         if sender is not None:
             sender.stop()
+            # What the last taps committed gets a short chance to go out before the kiosk exits
+            # (a service stop, --taps); whatever is left stays queued for the next start.
+            sender.drain(until_empty=True, deadline_s=FLUSH_S)
         pending = outbox.status().pending
         outbox.close()
         print(f"partycard watch: stopped; {pending} result(s) still queued in the outbox", flush=True)

@@ -266,7 +266,9 @@ class Kiosk:
             return True
         deadline = time.monotonic() + self.config.removal_wait_s
         while (left := deadline - time.monotonic()) > 0:
-            event = reader.next_event(min(left, 1.0))
+            if self._stop():
+                raise _Stopped  # a service stop must not wait for a card to be taken away
+            event = reader.next_event(min(left, 0.2))
             if event is not None and event.op == "card.removed":
                 return True
         try:
