@@ -123,8 +123,9 @@ class FileReader:
         retries = 0
         while total is None or len(buf) < total:
             offset = len(buf)
-            if total is not None and total > MAX_FILE:
-                raise CardError(f"{name} declares {total} bytes, more than this reader supports")
+            if total is not None and total > min(MAX_FILE, self.policy.max_file_bytes):
+                raise CardError(f"{name} declares {total} bytes, more than this reader reads "
+                                f"(ReadPolicy.max_file_bytes {self.policy.max_file_bytes})")
             cmds = self._plan(offset, total)
             self.batches += 1
             self.commands += len(cmds) + (select is not None)

@@ -31,5 +31,10 @@ class ReadPolicy:
     #: before running it (SPEC.md §4), so 7 fit where 8 would come back as 7 plus one more round trip.
     max_batch: int = 7
     max_retries_per_file: int = 6
+    #: The largest file read (its TLV header is checked before the rest is asked for). A hostile
+    #: chip declaring 16 MiB of DG2 would hold a kiosk for some 77,000 APDUs; real face images
+    #: (9303-10 §4.7.2) are tens of kilobytes, the party card's 15 KiB. Raise it to read fingerprints
+    #: or high-resolution portraits.
+    max_file_bytes: int = 256 * 1024
     #: Files read when the caller does not name any (besides EF.COM): SOD and EF.COM's DGs.
     default_extra: tuple[str, ...] = field(default=("EF.SOD",))

@@ -221,3 +221,17 @@ def test_file_above_32k_uses_odd_ins_read_binary() -> None:
     assert r.files["DG2"] == files["DG2"]
     assert parse_dg2(r.files["DG2"]).image == jpeg
     assert any(a[:2] == b"\x0c\xb1" for a in c.log)
+
+
+def test_a_file_larger_than_the_policy_allows_is_refused_from_its_header() -> None:
+    """FOUND: a chip declaring a 16 MiB DG2 was read to the end (~77,000 APDUs through a reader)."""
+    from partycard.card.profile import ReadPolicy
+    from partycard.errors import CardError
+
+    jpeg = b"\xff\xd8" + bytes(40_000) + b"\xff\xd9"
+    files = dict(images.party_card(), DG2=tl(0x75, tl(0x7F61, tl(0x02, b"\x01") + tl(0x7F60, tl(0x5F2E, jpeg)))))
+    c = FixtureCard(files, can="123456", ca_private=images.CA_PRIVATE)
+    with pytest.raises(CardError, match="max_file_bytes 32768"):
+        read_document(DirectChannel(c), can="123456", files=["DG2"], policy=ReadPolicy(max_file_bytes=32 * 1024))
+    asked = sum(1 for a in c.log if a[1:2] in (b"\xb0", b"\xb1"))
+    assert asked <= 8, f"{asked} READ BINARY: the size was not checked from the header"
