@@ -17,6 +17,10 @@ from partycard.card.sw import describe
 from partycard.errors import APDUError, CardError, ParseError
 
 MAX_OFFSET = 0x7FFF  # READ BINARY with even INS addresses 15 bits (ISO/IEC 7816-4 §11.3.3)
+#: A file may take _MIN_COMMANDS READ BINARY plus one per _MIN_BYTES_PER_COMMAND of its size: half
+#: the smallest chunk (CHUNK_SIZES) leaves room for refusals and short reads a real card makes.
+_MIN_COMMANDS = 64
+_MIN_BYTES_PER_COMMAND = 16
 MAX_FILE = 0xFFFFFF  # beyond that, odd-INS offsets (DO'54', 3 bytes here) would not reach
 ODD_OVERHEAD = 4  # DO'53' header (53 81 xx) around the data of an odd-INS READ BINARY
 HEADER_PROBE = 8  # enough for any tag (≤2 bytes here) and a 4-byte long-form length
@@ -120,13 +124,17 @@ class FileReader:
         select: CommandAPDU | None = self._select_cmd(name)  # sent in the first batch
         buf = bytearray()
         total: int | None = None
-        retries = 0
+        retries = sent = 0
         while total is None or len(buf) < total:
             offset = len(buf)
             if total is not None and total > min(MAX_FILE, self.policy.max_file_bytes):
                 raise CardError(f"{name} declares {total} bytes, more than this reader reads "
                                 f"(ReadPolicy.max_file_bytes {self.policy.max_file_bytes})")
             cmds = self._plan(offset, total)
+            sent += len(cmds)
+            if sent > _MIN_COMMANDS + (total or 0) // _MIN_BYTES_PER_COMMAND:
+                # A chip that answers a byte at a time would hold the reader as long as it likes.
+                raise CardError(f"{name}: {sent} READ BINARY for {len(buf)} bytes; the card returns too little")
             self.batches += 1
             self.commands += len(cmds) + (select is not None)
             results = self.session.send_batch(([select] if select else []) + [c for c, _ in cmds])
@@ -138,6 +146,9 @@ class FileReader:
                     got = _payload(cmd, r.data, name)
                     buf += got[:want]
                     if len(got) != want and (total is None or len(buf) < total):
+                        if total is not None and 0 < len(got) < want:
+                            # Short inside a file of known size: the card's own limit; plan with it.
+                            self._shrink(len(got))
                         break  # short read: re-plan the rest from the new offset
                     continue
                 hint = self._refused_size(r, total is not None)

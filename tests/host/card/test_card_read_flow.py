@@ -235,3 +235,15 @@ def test_a_file_larger_than_the_policy_allows_is_refused_from_its_header() -> No
         read_document(DirectChannel(c), can="123456", files=["DG2"], policy=ReadPolicy(max_file_bytes=32 * 1024))
     asked = sum(1 for a in c.log if a[1:2] in (b"\xb0", b"\xb1"))
     assert asked <= 8, f"{asked} READ BINARY: the size was not checked from the header"
+
+
+def test_a_card_that_answers_a_byte_at_a_time_is_refused() -> None:
+    """FOUND: a chip returning a few bytes per READ BINARY made the read last as long as it liked."""
+    from partycard.errors import CardError
+
+    jpeg = b"\xff\xd8" + bytes(8_000) + b"\xff\xd9"
+    files = dict(images.party_card(), DG2=tl(0x75, tl(0x7F61, tl(0x02, b"\x01") + tl(0x7F60, tl(0x5F2E, jpeg)))))
+
+    c = FixtureCard(files, can="123456", ca_private=images.CA_PRIVATE, knobs=Knobs(short_reads=4))
+    with pytest.raises(CardError, match="returns too little"):
+        read_document(DirectChannel(c), can="123456", files=["DG2"])
