@@ -221,6 +221,8 @@ def test_a_full_outbox_shows_the_verdict_and_waits_for_the_card_to_leave(
     assert result.error is not None and result.error.startswith("NOT RECORDED")
     panel = rig.shown[-1]
     assert "VALID" in panel and "NOT RECORDED" in panel and "NOT recorded" in panel
+    # run's stop came during the removal wait: it ends the run, it is no internal error.
+    assert not any("INTERNAL ERROR" in shown for shown in rig.shown)
 
 
 def test_a_forged_card_number_too_long_for_the_record_is_recorded_clipped(

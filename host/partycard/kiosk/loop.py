@@ -317,6 +317,8 @@ class Kiosk:
             # kiosk keeps serving rather than wedge.
             log.error("tap failed: %s", exc)
             self._show(render_message("NOT RECORDED", textwrap.shorten(str(exc), 160, placeholder=" …")))
+        except _Stopped:
+            raise  # run's own stop, not a fault
         except Exception:  # a fault of ours that a card found: one tap fails, not the kiosk
             log.exception("tap failed with an internal error")
             self._show(render_message("INTERNAL ERROR", "This card could not be handled; it was not recorded."))
