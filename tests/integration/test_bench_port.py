@@ -7,10 +7,7 @@ the CAN it is given, verify it against the roots it is given, and say so when it
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,8 +15,9 @@ import pytest
 
 from partycard.sim.runner import micropython_executable
 
+from .cli_card import PARTYCARD, issue_with_cli, sim_with_card
+
 ROOT = Path(__file__).resolve().parents[2]
-PARTYCARD = str(Path(sys.executable).parent / "partycard")
 CAN = "654321"  # not the simulator bench card's CAN
 
 pytestmark = [
@@ -33,24 +31,8 @@ pytestmark = [
 def reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """(the pty of a simulated reader holding a card issued with CAN, that card's PKI folder)."""
     tmp = tmp_path_factory.mktemp("bench-port")
-    subprocess.run([PARTYCARD, "pki", "init", str(tmp / "pki")], check=True, capture_output=True)
-    subprocess.run(
-        [PARTYCARD, "issue", "--member", str(ROOT / "host/partycard/issue/examples/member.json"),
-         "--pki", str(tmp / "pki"), "--out", str(tmp / "card.json"), "--can", CAN],
-        check=True, capture_output=True,
-    )
-    sim = subprocess.Popen(
-        [PARTYCARD, "sim", "--card", str(tmp / "card.json")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )
-    try:
-        assert sim.stdout is not None
-        first = sim.stdout.readline()
-        assert first.startswith("reader: /dev/"), first
-        yield first.split(": ", 1)[1].strip(), tmp / "pki"
-    finally:
-        os.killpg(sim.pid, signal.SIGTERM)
-        sim.wait(timeout=30)
+    with sim_with_card(issue_with_cli(tmp, CAN)) as port:
+        yield port, tmp / "pki"
 
 
 def _bench(*args: str) -> subprocess.CompletedProcess[str]:

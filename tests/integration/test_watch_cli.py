@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from .cli_card import issue_with_cli
+
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,16 +45,6 @@ def test_sigterm_stops_watch_while_it_waits_for_an_unplugged_reader(tmp_path: Pa
     assert "reader not available" in err
 
 
-def _issue(tmp_path: Path) -> None:
-    partycard = str(BIN / "partycard")
-    subprocess.run([partycard, "pki", "init", str(tmp_path / "pki")], check=True, capture_output=True)
-    subprocess.run(
-        [partycard, "issue", "--member", str(ROOT / "host/partycard/issue/examples/member.json"),
-         "--pki", str(tmp_path / "pki"), "--out", str(tmp_path / "card.json"), "--can", "123456"],
-        check=True, capture_output=True,
-    )
-
-
 def test_sigterm_with_a_card_left_on_the_reader_and_delivery_before_exit(tmp_path: Path) -> None:
     """FOUND: with a card left on the reader SIGTERM took ~30 s (the removal wait ignored it), and
     --taps 1 with a backend exited with its result still queued."""
@@ -62,9 +54,8 @@ def test_sigterm_with_a_card_left_on_the_reader_and_delivery_before_exit(tmp_pat
     from partycard.sim.pn532 import VirtualPN532
     from partycard.sim.runner import SimulatedReader
 
-    _issue(tmp_path)
     partycard = str(BIN / "partycard")
-    image = CardImage.load(tmp_path / "card.json")
+    image = CardImage.load(issue_with_cli(tmp_path, "123456"))
     common = ["--trust", str(tmp_path / "pki" / "root-ca.pem"), "--crl", str(tmp_path / "pki" / "root-ca.crl.pem"),
               "--can", "123456", "--site", "test-office"]
     with ReceiverServer("sqlite:///" + str(tmp_path / "rx.sqlite3")) as rx, \
