@@ -17,25 +17,34 @@ MIN_HEAP_BYTES = 64 * 1024
 MAX_HEAP_BYTES = 1024 * 1024 * 1024
 
 
-def seconds(text: str) -> float:
-    """A duration in seconds: finite, from 0 to one day."""
+def _duration(text: str, limit: float, unit: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not math.isfinite(value) or not 0 <= value <= _MAX_SECONDS:
-        raise argparse.ArgumentTypeError(f"seconds must be from 0 to {_MAX_SECONDS:g}, not {text!r}")
+        raise argparse.ArgumentTypeError(f"not a number of {unit}: {text!r}") from None
+    if not math.isfinite(value) or not 0 <= value <= limit:
+        raise argparse.ArgumentTypeError(f"{unit} must be from 0 to {limit:g}, not {text!r}")
     return value
+
+
+def seconds(text: str) -> float:
+    """A duration in seconds: finite, from 0 to one day."""
+    return _duration(text, _MAX_SECONDS, "seconds")
 
 
 def milliseconds(text: str) -> float:
     """A duration in milliseconds: finite, from 0 to one minute."""
+    return _duration(text, 60_000, "milliseconds")
+
+
+def aa_challenge(text: str) -> bytes:
+    """An Active Authentication challenge: 8 bytes as 16 hex digits (ICAO 9303-11 §6.1)."""
     try:
-        value = float(text)
+        value = bytes.fromhex(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of milliseconds: {text!r}") from None
-    if not math.isfinite(value) or not 0 <= value <= 60_000:
-        raise argparse.ArgumentTypeError(f"milliseconds must be from 0 to 60000, not {text!r}")
+        raise argparse.ArgumentTypeError(f"not hexadecimal: {text!r}") from None
+    if len(value) != 8:
+        raise argparse.ArgumentTypeError("AA's challenge is 8 bytes: 16 hex digits (ICAO 9303-11 §6.1)")
     return value
 
 

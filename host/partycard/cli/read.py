@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from partycard.cli._argtypes import seconds
+from partycard.cli._argtypes import aa_challenge, seconds
 from partycard.cli.watch import parse_mrz
 
 
@@ -32,7 +32,7 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--trust", action="append", type=Path, metavar="PATH",
                    help="also verify against these roots (as `partycard verify`); exit 0/1/3 by verdict")
-    p.add_argument("--challenge", type=_challenge, metavar="HEX",
+    p.add_argument("--challenge", type=aa_challenge, metavar="HEX",
                    help="the 8-byte AA challenge to send (16 hex digits; default: random), e.g. one a backend "
                    "issued, which `partycard verify --challenge` then checks the dump against")
     p.add_argument("--crl", action="append", type=Path, default=[], metavar="PATH",
@@ -40,16 +40,6 @@ def register(sub: Any) -> None:
     p.add_argument("--denylist", type=Path, metavar="PATH",
                    help="with --trust: card status list (docs/denylist-format.md)")
     p.set_defaults(func=run)
-
-
-def _challenge(text: str) -> bytes:
-    try:
-        value = bytes.fromhex(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not hexadecimal: {text!r}") from None
-    if len(value) != 8:
-        raise argparse.ArgumentTypeError("AA's challenge is 8 bytes: 16 hex digits (ICAO 9303-11 §6.1)")
-    return value
 
 
 def write_dump(directory: Path, files: dict[str, bytes], aa: Any, ca: Any) -> None:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from partycard.cli._argtypes import aa_challenge
 from partycard.errors import ConfigError, ParseError, PartycardError
 from partycard.verify import AAExchange, Verdict, load_denylist, policy_by_version, verify_document
 from partycard.verify.policy import PARTY_2025
@@ -54,6 +55,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--denylist", type=Path, metavar="PATH", help="card status list (docs/denylist-format.md)")
     p.add_argument(
         "--challenge",
+        type=aa_challenge,
         metavar="HEX",
         help="the AA nonce this verifier issued; aa.json must answer exactly this challenge",
     )
@@ -73,16 +75,6 @@ def _time(text: str | None) -> datetime:
     except ValueError as exc:
         raise ConfigError(f"--at: not an ISO 8601 time: {text!r}") from exc
     return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
-def _hex(text: str) -> bytes:
-    try:
-        value = bytes.fromhex(text)
-    except ValueError as exc:
-        raise ConfigError("--challenge must be hexadecimal") from exc
-    if len(value) != 8:
-        raise ConfigError("--challenge must be 8 bytes (16 hex digits), as AA's challenge is (ICAO 9303-11 §6.1)")
-    return value
 
 
 def read_dump(directory: Path) -> tuple[dict[str, bytes], AAExchange | None, bool | None]:
@@ -162,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
         files, aa, ca_ran = read_dump(args.dump_dir)
         trust = TrustStore.from_paths(args.trust, args.crl)
         denylist = load_denylist(args.denylist) if args.denylist else None
-        expected = _hex(args.challenge) if args.challenge else None
+        expected = args.challenge
     except PartycardError as exc:
         print(f"partycard verify: {exc}", file=sys.stderr)
         return 2

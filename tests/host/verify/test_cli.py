@@ -37,7 +37,10 @@ def _cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
     streams are captured as a process would see them."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["verify", *map(str, args)])
+        try:
+            code = main(["verify", *map(str, args)])
+        except SystemExit as exc:  # argparse's usage errors, as a process would exit with them
+            code = int(exc.code or 0)
     return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
