@@ -17,13 +17,14 @@ import pytest
 
 from partycard.link.client import ReaderClient
 from partycard.sim.pn532 import VirtualPN532
-from partycard.sim.runner import SimulatedReader
+from partycard.sim.runner import DEFAULT_HEAP, SimulatedReader
 from tests.firmware.link.mpybuild import build_mpy
 
 # With a virtual PN532 the card layer is loaded too; precompiled, the whole reader takes about
 # 82 KB of the unix port's 64-bit heap (tests/firmware/device/test_fw_device_process.py holds the
-# reader without a front-end to 64 KiB), so the simulated board gets 128 KiB.
-SIM_HEAP = "128k"
+# reader without a front-end to 64 KiB), so the simulated board gets an ESP32's 64 KiB in the
+# port's own 32-bit terms (partycard.sim.runner.DEFAULT_HEAP, 131072 bytes).
+SIM_HEAP = DEFAULT_HEAP
 
 
 class HilSimulator(SimulatedReader):

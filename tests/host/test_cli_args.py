@@ -16,6 +16,7 @@ BAD = [
     (["backend", "serve", "--port", "-1"], "--port: a TCP port is 1 to 65535"),
     (["sim", "--heap", "abc"], "--heap: a heap size is a number of bytes"),
     (["sim", "--heap", "1k"], "--heap: the heap must be from 64k to 1024m"),
+    (["sim", "--heap", "16wk"], "--heap: the heap must be from 64k to 1024m"),
     (["watch", "--port", "p", "--trust", "t", "--taps", "0"], "--taps: needs a whole number of at least 1"),
     (["bench", "--round-trip-ms", "-1"], "--round-trip-ms: milliseconds must be from 0 to 60000"),
     (["bench", "--host-baud", "fast"], "--host-baud: needs a whole number of at least 1"),
@@ -40,3 +41,4 @@ def test_bad_numbers_are_usage_errors(argv: list[str], message: str, capsys: pyt
 def test_good_values_pass_through() -> None:
     assert seconds("0") == 0.0 and seconds("2.5") == 2.5
     assert heap_size("128k") == "128k" and heap_size("1m") == "1m" and heap_size("65536") == "65536"
+    assert heap_size("64wk") == "64wk" and heap_size("32wk") == "32wk"  # 32 KiB of 32-bit words = 64 KiB here

@@ -24,7 +24,7 @@ from partycard.kiosk.loop import Kiosk, KioskConfig, TapResult
 from partycard.link.client import open_reader
 from partycard.sim.card import VirtualCard
 from partycard.sim.pn532 import VirtualPN532
-from partycard.sim.runner import SimulatedReader
+from partycard.sim.runner import DEFAULT_HEAP, SimulatedReader
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -64,7 +64,7 @@ class Rig:
 
 
 def _sim(pn532: VirtualPN532) -> SimulatedReader:
-    return SimulatedReader(pn532=pn532, heap="128k")
+    return SimulatedReader(pn532=pn532, heap=DEFAULT_HEAP)
 
 
 def test_demo_gets_every_expected_verdict_and_delivers_every_result() -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from partycard.link.client import open_reader
+from partycard.sim.runner import micropython_executable
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -51,3 +52,35 @@ def test_link_cli_sim_refuses_an_unreadable_card_image(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert "--card" in proc.stderr
+
+
+@pytest.mark.skipif(micropython_executable() is None, reason="MicroPython unix port not installed")
+def test_link_cli_sim_runs_the_firmware_from_rom() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "partycard", "sim", "--rom", "--serial", "ROM-1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        port = proc.stdout.readline().split(" ", 1)[1].strip()
+        with open_reader(port) as client:
+            assert client.info is not None and client.info.serial == "ROM-1"
+            # The bytecode is outside the heap: well under the ~85 KB it takes loaded from .mpy files.
+            assert 0 < client.request("diag", {})["heap_used"] < 70 * 1024
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_link_cli_sim_refuses_rom_on_cpython() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "partycard", "sim", "--rom", "--runtime", "cpython"],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "ROM" in proc.stderr and "Traceback" not in proc.stderr

@@ -105,11 +105,12 @@ def bytecode_heap_bytes() -> int | None:
         return None
 
 
-def read_completes(card: BenchCard, heap_kib: int) -> bool:
-    """Whether the firmware, capped at ``heap_kib`` KiB, serves a full read (the photo case)."""
+def read_completes(card: BenchCard, heap_kib: int, rom: bool = False) -> bool:
+    """Whether the firmware, capped at ``heap_kib`` KiB, serves a full read (the photo case);
+    with ``rom`` its bytecode stays outside the heap (partycard.sim.romfs)."""
     pn532 = VirtualPN532()
     try:
-        with SimulatedReader(runtime="micropython", pn532=pn532, heap=f"{heap_kib}k") as sim:
+        with SimulatedReader(runtime="micropython", pn532=pn532, heap=f"{heap_kib}k", rom=rom) as sim:
             client = ReaderClient(SerialTransport(sim.port))
             with contextlib.closing(client):
                 _connect_while_running(client, sim)
@@ -135,13 +136,15 @@ def _connect_while_running(client: ReaderClient, sim: SimulatedReader, timeout_s
                 raise
 
 
-def min_heap_kib(card: BenchCard, lo: int, hi: int, step: int, log: Callable[[str], None]) -> int | None:
+def min_heap_kib(
+    card: BenchCard, lo: int, hi: int, step: int, log: Callable[[str], None], *, rom: bool = False
+) -> int | None:
     """Smallest heap (KiB, to ``step``) that completes a full read; None if ``hi`` does not."""
-    if not read_completes(card, hi):
+    if not read_completes(card, hi, rom):
         return None
     while hi - lo > step:
         mid = (lo + hi) // 2
-        ok = read_completes(card, mid)
+        ok = read_completes(card, mid, rom)
         log(f"  heap {mid} KiB: {'read completes' if ok else 'read fails'}")
         if ok:
             hi = mid
@@ -154,6 +157,7 @@ def min_heap_kib(card: BenchCard, lo: int, hi: int, step: int, log: Callable[[st
 class FirmwareCost:
     heap_peak_bytes: int | None  #: unix port, smallest heap that completes a full read
     heap_step_bytes: int  #: the bisection's resolution
+    heap_peak_rom_bytes: int | None  #: the same with the bytecode outside the heap, as on a board
     bytecode_bytes: int | None  #: heap the resident modules take on the unix port
     live_after_read_bytes: int | None  #: diag heap_used (after gc) once a read is done
     cpu_us_per_apdu: float | None
@@ -170,6 +174,9 @@ class FirmwareCost:
             "heap_peak_bytes": self.heap_peak_bytes,
             "heap_peak_method": "bisection on -X heapsize: smallest heap (unix port, 64-bit) that completes "
             f"a full read with the photo, to {self.heap_step_bytes} bytes",
+            "heap_peak_rom_bytes": self.heap_peak_rom_bytes,
+            "heap_peak_rom_method": "the same bisection with the firmware in a ROMFS image outside the heap "
+            "(partycard sim --rom), as a board keeps it in flash: measured, 64-bit objects",
             "heap_bytecode_bytes": self.bytecode_bytes,
             "heap_live_after_read_bytes": self.live_after_read_bytes,
             "esp32_estimate_bytes": self.esp32_estimate_bytes,

@@ -73,8 +73,9 @@ def text_report(r: dict[str, Any]) -> str:
     fw = r["firmware"]
     out.append(
         f"3. firmware: {'peak heap' if r['mode'] == 'simulator' else 'live heap after a read'} "
-        f"{_f(fw['heap_peak_bytes'], '{}')} bytes ({'unix port' if r['mode'] == 'simulator' else 'the reader'}), "
-        "ESP32 estimate "
+        f"{_f(fw['heap_peak_bytes'], '{}')} bytes ({'unix port' if r['mode'] == 'simulator' else 'the reader'})"
+        + (f", {fw['heap_peak_rom_bytes']} with the bytecode in ROM" if fw.get("heap_peak_rom_bytes") else "")
+        + "; ESP32 estimate "
         f"{_f(fw.get('esp32_estimate_bytes'), '{}')} bytes; CPU {_f(fw['cpu_us_per_apdu'], '{:.0f}')} µs per APDU"
     )
     link = r["link"]

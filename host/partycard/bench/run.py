@@ -30,7 +30,7 @@ from partycard.kiosk.compose import DocumentVerifier
 from partycard.link.client import ReaderClient
 from partycard.sim.card import VirtualCard
 from partycard.sim.pn532 import VirtualPN532
-from partycard.sim.runner import SimulatedReader
+from partycard.sim.runner import DEFAULT_HEAP, SimulatedReader
 from partycard.transport.serial import SerialTransport
 
 HEAP_TARGET = 48 * 1024
@@ -123,7 +123,7 @@ def _sim_session(
     config: BenchConfig, card: BenchCard, say: Callable[[str], None], pn532: VirtualPN532, timing: RecordingTiming
 ) -> dict[str, Any]:
     assume = config.assume
-    with SimulatedReader(runtime="micropython", pn532=pn532, heap="128k") as sim:
+    with SimulatedReader(runtime="micropython", pn532=pn532, heap=DEFAULT_HEAP) as sim:
         on_micropython = sim.runtime == "micropython"
         if not on_micropython:
             say("bench: the MicroPython unix port is missing: no firmware heap or CPU figures")
@@ -155,14 +155,17 @@ def _sim_session(
     say("bench: verification throughput against the raw cryptography")
     ver = verifycost.measure(read, nonce, card, 0.3 if config.quick else 1.5)
     step = 8 if config.quick else 1
-    peak_kib = None
+    peak_kib = rom_kib = None
     if on_micropython:
         say("bench: firmware heap, bisection on the heap cap")
         lo, hi = config.heap_kib
         peak_kib = firmware.min_heap_kib(card, lo, hi, step, say)
+        say("bench: firmware heap with the bytecode in ROM, bisection on the heap cap")
+        rom_kib = firmware.min_heap_kib(card, lo, hi, step, say, rom=True)
     fw = firmware.FirmwareCost(
         heap_peak_bytes=None if peak_kib is None else peak_kib * 1024,
         heap_step_bytes=step * 1024,
+        heap_peak_rom_bytes=None if rom_kib is None else rom_kib * 1024,
         bytecode_bytes=firmware.bytecode_heap_bytes() if on_micropython else None,
         live_after_read_bytes=live if isinstance(live, int) and on_micropython else None,
         cpu_us_per_apdu=cpu_us,

@@ -11,7 +11,10 @@ import math
 import re
 
 _MAX_SECONDS = 24 * 3600.0
-_HEAP = re.compile(r"([0-9]{1,7})([kKmM]?)", re.ASCII)
+_HEAP = re.compile(r"([0-9]{1,7})([wW]?)([kKmM]?)", re.ASCII)
+#: MicroPython's "w" (``-X heapsize=64wk``) scales a size given for 32-bit words to the build's
+#: word size (ports/unix/main.c): twice on the 64-bit unix port the simulator runs.
+_WORD_SCALE = 2
 #: The firmware starts its link in 64 KiB (README, "Heap"); below that it cannot answer hello.
 MIN_HEAP_BYTES = 64 * 1024
 MAX_HEAP_BYTES = 1024 * 1024 * 1024
@@ -63,11 +66,15 @@ def tcp_port(text: str) -> int:
 
 
 def heap_size(text: str) -> str:
-    """A MicroPython ``-X heapsize`` value (``131072``, ``128k``, ``1m``) the firmware can start in."""
+    """A MicroPython ``-X heapsize`` value (``131072``, ``128k``, ``64wk``, ``1m``) the firmware can start in."""
     match = _HEAP.fullmatch(text)
     if match is None:
-        raise argparse.ArgumentTypeError(f"a heap size is a number of bytes with an optional k or m, not {text!r}")
-    size = int(match[1]) * {"": 1, "k": 1024, "m": 1024 * 1024}[match[2].lower()]
+        raise argparse.ArgumentTypeError(
+            f"a heap size is a number of bytes with an optional w (32-bit words) and k or m, not {text!r}"
+        )
+    size = int(match[1]) * {"": 1, "k": 1024, "m": 1024 * 1024}[match[3].lower()]
+    if match[2]:
+        size *= _WORD_SCALE
     if not MIN_HEAP_BYTES <= size <= MAX_HEAP_BYTES:
         raise argparse.ArgumentTypeError(f"the heap must be from 64k to 1024m, not {text!r}")
     return text

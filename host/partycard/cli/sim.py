@@ -42,7 +42,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--heap",
         type=heap_size,
         default=DEFAULT_HEAP,
-        help=f"MicroPython heap size (default {DEFAULT_HEAP}: the 64-bit unix port needs about twice an ESP32's)",
+        help=f"MicroPython heap size (default {DEFAULT_HEAP}: an ESP32's 64 KiB, for the 64-bit unix port's "
+        "twice as large words)",
+    )
+    parser.add_argument(
+        "--rom",
+        action="store_true",
+        help="keep the firmware's bytecode outside the heap, in a ROM filesystem, as a board keeps it in flash",
     )
     parser.set_defaults(func=run)
 
@@ -70,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         sim = SimulatedReader(
-            runtime=args.runtime, pn532=pn532, serial=args.serial, heap=args.heap, auto_restart=True
+            runtime=args.runtime, pn532=pn532, serial=args.serial, heap=args.heap, auto_restart=True,
+            rom=args.rom,
         )
         with sim:
             print(f"reader: {sim.port}", flush=True)

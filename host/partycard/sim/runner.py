@@ -24,6 +24,7 @@ from typing import IO, Protocol
 
 import partycard
 from partycard.errors import ConfigError
+from partycard.sim import romfs
 from partycard.sim.pty import PtyPair
 
 log = logging.getLogger(__name__)
@@ -122,10 +123,11 @@ def micropython_executable() -> str | None:
     return shutil.which("micropython")
 
 
-#: The heap the firmware gets on the MicroPython unix port. That port is 64-bit: its GC blocks and
-#: words are twice an ESP32's, and loaded bytecode lives in the heap where an ESP32 image freezes
-#: it into flash, so 128 KiB here is what 64 KiB is on the reader (docs/benchmarks.md has figures).
-DEFAULT_HEAP = "128k"
+#: The heap the firmware gets on the MicroPython unix port: an ESP32's 64 KiB. That port is 64-bit,
+#: its words and GC blocks twice an ESP32's, and MicroPython spells a heap size given in 32-bit
+#: terms with "w" (ports/unix/main.c, ``-X heapsize=<n>[w][K|M]``): 64wk is 131072 bytes there.
+#: Loaded bytecode lives in that heap too unless ``rom`` keeps it outside (docs/benchmarks.md).
+DEFAULT_HEAP = "64wk"
 
 
 class SimulatedReader:
@@ -136,7 +138,9 @@ class SimulatedReader:
     first (``precompile``), as a deployed image carries it, so the heap holds only what the
     reader itself allocates. ``pn532`` is an optional virtual front-end. With
     ``auto_restart`` a firmware that exits (the ``reboot`` op ends the process on the unix board)
-    is started again on the same pty, as a board would boot again.
+    is started again on the same pty, as a board would boot again. With ``rom`` the compiled
+    firmware is mounted from a ROMFS image outside the heap (:mod:`partycard.sim.romfs`), so that
+    the heap holds what a board's does, not the bytecode a board keeps in flash.
     """
 
     def __init__(
@@ -150,6 +154,7 @@ class SimulatedReader:
         auto_restart: bool = False,
         log_path: str | os.PathLike[str] | None = None,
         env: Mapping[str, str] | None = None,
+        rom: bool = False,
     ) -> None:
         if runtime not in ("micropython", "cpython"):
             raise ConfigError(f"unknown runtime {runtime!r}: use micropython or cpython")
@@ -160,6 +165,8 @@ class SimulatedReader:
         self.heap = heap
         self.auto_restart = auto_restart
         self.precompile = precompile
+        self.rom = rom
+        self._rom_image: Path | None = None
         self.extra_env = dict(env or {})  # e.g. PARTYCARD_CONFIG_DIR for the firmware's settings
         self._mpy_lib: Path | None = None
         self.restarts = 0
@@ -290,12 +297,19 @@ class SimulatedReader:
             self.runtime = "cpython"
 
     def _prepare_lib(self) -> None:
+        if self.rom and (self.runtime != "micropython" or not self.precompile):
+            raise ConfigError("the firmware runs from ROM on the MicroPython unix port only, precompiled")
         if self.runtime != "micropython" or not self.precompile or self._tmp is None:
             return
-        if mpy_cross_executable() is None:
+        exe = mpy_cross_executable()
+        if exe is None:
+            if self.rom:
+                raise ConfigError("mpy-cross not installed: the firmware cannot be put in ROM")
             print("partycard sim: mpy-cross not installed; running the firmware from source", file=sys.stderr)
             return
         self._mpy_lib = compiled_firmware_lib()
+        if self.rom:
+            self._rom_image = romfs.cached_image(self._mpy_lib, firmware_dir() / "main.py", exe)
 
     def _socket_path(self) -> str:
         if self._tmp is None:
@@ -308,6 +322,8 @@ class SimulatedReader:
             exe = micropython_executable()
             if exe is None:
                 raise ConfigError("MicroPython unix port not found")
+            if self._rom_image is not None:
+                main = str(romfs.boot_script())
             return [exe, "-X", f"heapsize={self.heap}", main]
         return [sys.executable, "-u", main]
 
@@ -327,6 +343,8 @@ class SimulatedReader:
             env["PARTYCARD_PN532_SOCKET"] = self._socket_path()
         else:
             env.pop("PARTYCARD_PN532_SOCKET", None)
+        if self._rom_image is not None:
+            env.update(romfs.environment(self._rom_image))
         env.update(self.extra_env)
         return env
 

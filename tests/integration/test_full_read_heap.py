@@ -1,0 +1,98 @@
+"""A full card read (PACE, every data group, Chip and Active Authentication) with the firmware on
+the MicroPython unix port capped at an ESP32's 64 KiB of heap, and the heap figures reported.
+
+The unix port is 64-bit: ``-X heapsize=64wk`` is MicroPython's own spelling of a 64 KiB heap given
+in 32-bit terms (ports/unix/main.c), 131072 bytes there (partycard.sim.runner.DEFAULT_HEAP). The
+read runs twice: with the firmware's .mpy files loaded into that heap, as the unix port loads them,
+and with its bytecode in a ROM filesystem outside the heap, as a board keeps it in flash
+(``SimulatedReader(rom=True)``). Peak figures come from ``partycard bench`` (bisection on the cap);
+here the firmware's own ``diag`` figures are reported with the test's properties.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from partycard.bench.cards import CAN, BenchCard, make_card
+from partycard.card.reader import read_document
+from partycard.link.client import open_reader
+from partycard.sim.card import VirtualCard
+from partycard.sim.pn532 import VirtualPN532
+from partycard.sim.runner import DEFAULT_HEAP, SimulatedReader, micropython_executable
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.timeout(240),
+    pytest.mark.skipif(micropython_executable() is None, reason="MicroPython unix port not installed"),
+]
+CHALLENGE = bytes.fromhex("0011223344556677")
+
+
+@pytest.fixture(scope="module")
+def card(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BenchCard]:
+    yield make_card(tmp_path_factory.mktemp("heap-card"), now=dt.datetime.now(dt.UTC))
+
+
+def _full_read(card: BenchCard, heap: str, rom: bool) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The read's verdict and ``diag`` before and after it."""
+    pn532 = VirtualPN532(VirtualCard(card.image))
+    with SimulatedReader(pn532=pn532, heap=heap, rom=rom) as sim:
+        with open_reader(sim.port) as reader:
+            before = reader.request("diag", {})
+            reader.wait_card(5.0)
+            read = read_document(reader, can=CAN, aa_challenge=CHALLENGE)
+            reader.release()
+            after = reader.request("diag", {})
+        assert sim.running, sim.read_log()
+    assert read.access_control == "PACE-CAN"
+    assert read.files == card.image.files  # every file the card holds, the photo's DG2 among them
+    assert read.skipped == {}
+    assert read.ca is not None and read.ca.ran and read.aa is not None
+    verdict, _summary = card.verifier(read, CHALLENGE)
+    checks = {c["name"]: c["status"] for c in verdict["checks"]}
+    assert verdict["verdict"] == "valid", verdict
+    assert checks["chip.aa"] == "passed" and checks["chip.ca"] == "passed"
+    return verdict, before, after
+
+
+@pytest.mark.parametrize("rom", [False, True], ids=["mpy-in-heap", "bytecode-in-rom"])
+def test_full_read_in_an_esp32_sized_heap(
+    card: BenchCard, rom: bool, record_property: pytest.RecordProperty
+) -> None:
+    assert DEFAULT_HEAP == "64wk"
+    _verdict, before, after = _full_read(card, DEFAULT_HEAP, rom)
+    heap_bytes = before["heap_used"] + before["heap_free"]
+    assert 124 * 1024 <= heap_bytes <= 131072  # the cap in force is 64wk (131072 B), less the GC's tables
+    for key in ("heap_used", "heap_free"):
+        record_property(f"{key}_before_read", before[key])
+        record_property(f"{key}_after_read", after[key])
+    print(f"heap {DEFAULT_HEAP} ({heap_bytes} B usable), rom={rom}: live {before['heap_used']} B after start, "
+          f"{after['heap_used']} B after a full read")
+    # Nothing of the read stays behind: the live heap after it is the start's, give or take the
+    # card session's records.
+    assert after["heap_used"] - before["heap_used"] < 2048
+
+
+def test_the_bytecode_in_rom_leaves_the_heap(card: BenchCard) -> None:
+    """The ROM image really is where the code runs from: the started reader's live heap drops by
+    at least the bytecode of its largest modules (some 25 KB on this port)."""
+    figures = {}
+    for rom in (False, True):
+        pn532 = VirtualPN532()
+        with SimulatedReader(pn532=pn532, rom=rom) as sim, open_reader(sim.port) as reader:
+            figures[rom] = reader.request("diag", {})["heap_used"]
+    assert figures[False] - figures[True] > 16 * 1024, figures
+
+
+def test_rom_needs_the_unix_port_and_compiled_code(tmp_path: Path) -> None:
+    from partycard.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="ROM"):
+        SimulatedReader(runtime="cpython", rom=True).start()
+    with pytest.raises(ConfigError, match="ROM"):
+        SimulatedReader(precompile=False, rom=True).start()
