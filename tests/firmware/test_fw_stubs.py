@@ -37,6 +37,7 @@ FULL_BODIES = (
     "reader.boards.esp32",
     "reader.boards.unix",
     "reader.app",
+    "reader.boot",
     "reader.device",
     "reader.config",
     "reader.errors",

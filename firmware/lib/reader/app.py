@@ -1,9 +1,8 @@
 """App layer: the reader's main loop. Composes board, link and card layers; no protocol logic.
 
-``run()`` reads the stored config, loads the board it names, prints the banner, sends one
-delimiter, installs the built-in ops (hello, ping, cancel, diag), the device ops (config.get,
-config.set, selftest, reboot, ui) and the card service when the board has a front-end, then serves
-the link until it closes (SPEC.md §1, §4).
+``run()`` starts the reader (``reader.boot``: the stored config, the board, the banner, the ops
+and the card service), drops the start-up code and serves the link until it closes (SPEC.md §1,
+§4).
 
 The device ops live in ``reader.device``, loaded for one request and dropped after it: on the unix
 port (and for .mpy files on a board) loaded code takes heap, and these ops are rare. What must stay
@@ -15,7 +14,7 @@ import gc
 import os
 import sys
 
-from reader import VERSION, clock
+from reader import clock
 from reader.link import codes
 
 
@@ -110,54 +109,6 @@ def _mem_peak():
     return peak() if peak is not None else 0
 
 
-def _install_card_service(app, reader):
-    from reader.link.dispatch import log_exception
-
-    if not getattr(app.board, "has_frontend", False):
-        return
-    try:
-        from reader.card.service import CardService
-    except ImportError as exc:
-        log_exception(exc)  # a build without the card layer still serves the link ops
-        return
-    try:
-        svc = CardService(app.board)
-        svc.install(app)
-    except Exception as exc:  # a front-end that fails to start must not take the link down
-        log_exception(exc)
-        return
-    reader.card_service = svc
-
-
-def banner(board):
-    # Explicit +: MicroPython does not join adjacent f-strings.
-    line = f"partycard-reader {VERSION} serial={board.serial} board={board.name}"
-    return (line + f" protocol={codes.PROTOCOL_VERSION}\n").encode("utf-8")
-
-
-def build(board, stored=None):
-    """The Reader (``.app``: the App) for ``board`` with every op installed, before anything is
-    written. ``stored`` is the config on flash; None installs no device ops (a link-only build)."""
-    from reader.link.port import Port
-
-    # The frame buffers are the largest allocations: made first, while the heap is unfragmented.
-    gc.collect()
-    port = Port(board.link)
-    gc.collect()
-    from reader.link.dispatch import App
-
-    app = App(port, board)
-    reader = Reader(app)
-    if stored is not None:
-        reader.stored = stored
-        door = reader.device_op  # one bound method for all five, not five
-        for op in (codes.OP_CONFIG_GET, codes.OP_CONFIG_SET, codes.OP_SELFTEST, codes.OP_REBOOT, codes.OP_UI):
-            app.register(op, door)
-        app.add_idle(reader.ui_tick)
-    _install_card_service(app, reader)
-    return reader
-
-
 def serve(reader):
     """The main loop: one request (or idle round) per iteration, then the watchdog is fed. Fed here
     only (never from a handler, an exception handler or a timer): a handler that hangs stops the
@@ -189,23 +140,14 @@ def serve(reader):
 
 
 def run(board=None):
-    """Start the reader on ``board`` (a board object, a board name, or None for the default)."""
-    from reader import boards, config, maintenance
+    """Start the reader on ``board`` (a board object, a board name, or None for the default) and
+    serve the link until it closes."""
+    from reader import boot
 
-    if maintenance.take():
-        # Left to the REPL, Ctrl-C intact, so that mpremote can replace the firmware; the start
-        # after this one is a normal one again (SPEC.md §4, reboot).
-        print("partycard reader: maintenance start; the reader is not running until the next reset")
-        return
-    del maintenance
-    forget("maintenance")
-    stored = config.load()
-    if board is None or isinstance(board, str):
-        board = boards.load(board, stored)
-    del config, boards  # start-up only: unreferenced, forget() can free the config module's code
-    forget("config")  # config.set brings it back for its one request
-    reader = build(board, stored)
-    reader.app.port.write_raw(banner(board))
-    reader.app.port.write_raw(b"\x00")  # SPEC.md §2: the host drops whatever noise it has accumulated
+    reader = boot.start(board)
+    # Start-up code leaves the heap before the first request (reader.boot says why).
+    del boot
+    forget("boot")
     gc.collect()
-    serve(reader)
+    if reader is not None:
+        serve(reader)

@@ -13,6 +13,8 @@ import json
 import os
 import sys
 
+from reader.link import codes
+
 NAME = "config.json"
 
 
@@ -66,15 +68,15 @@ _STEP_MAX = (1, 1, 10000, 5000)
 
 
 def _bad(key):
-    from reader.errors import BadArgument
+    from reader.errors import ReaderFault
 
-    return BadArgument("bad value for " + key, {"key": key})
+    return ReaderFault("bad value for " + key, {"key": key}, code=codes.E_BAD_ARGUMENT)
 
 
 def _refuse(what, key):
-    from reader.errors import ConfigFault
+    from reader.errors import ReaderFault
 
-    return ConfigFault(what, {"key": key if isinstance(key, str) else ""})
+    return ReaderFault(what, {"key": key if isinstance(key, str) else ""}, code=codes.E_CONFIG)
 
 
 def _text(key, val):

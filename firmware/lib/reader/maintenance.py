@@ -8,6 +8,8 @@ request, and on the unix port (and for .mpy files on a board) loaded code takes 
 import os
 import sys
 
+from reader.link import codes
+
 
 def flag_path():
     # Beside config.json (reader.config.path; a test keeps the two in step). Not imported from
@@ -25,9 +27,9 @@ def request():
         with open(flag_path(), "w") as f:
             f.write("1")
     except OSError as exc:
-        from reader.errors import ConfigFault
+        from reader.errors import ReaderFault
 
-        raise ConfigFault("cannot write the maintenance flag: " + str(exc)) from None
+        raise ReaderFault("cannot write the maintenance flag: " + str(exc), code=codes.E_CONFIG) from None
 
 
 def take():

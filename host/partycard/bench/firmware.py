@@ -36,11 +36,11 @@ from partycard.sim.pn532 import VirtualPN532
 from partycard.sim.runner import SimulatedReader, compiled_firmware_lib, micropython_executable
 from partycard.transport.serial import SerialTransport
 
-#: Modules a unix-board reader does not load, or loads for one request and drops (reader.app and
-#: reader.device say so): left out of the bytecode share.
+#: Modules a unix-board reader does not load, or loads at start-up or for one request and drops
+#: (reader.app, reader.boot and reader.device say so): left out of the bytecode share.
 _NOT_RESIDENT = frozenset({
     "reader/boards/esp32", "reader/pn532/bus_i2c", "reader/pn532/bus_spi",
-    "reader/device", "reader/device_ops", "reader/config_rules",
+    "reader/device", "reader/config", "reader/maintenance", "reader/boot",
 })
 
 

@@ -10,7 +10,8 @@ import sys
 
 from reader import config, device
 from reader.device import PATTERNS
-from reader.errors import BadArgument, ConfigFault
+from reader.errors import ReaderFault
+from reader.link import codes
 
 # Outside the checkout, one folder per runtime (the two runs may overlap). MicroPython's unix port
 # has no os.environ: os.putenv changes what os.getenv reads there; CPython's getenv reads environ.
@@ -33,10 +34,11 @@ def _scratch():
         os.putenv("PARTYCARD_CONFIG_DIR", _DIR)
 
 
-def _refused(changes, kind, key):
+def _refused(changes, code, key):
     try:
         config.update({}, changes)
-    except kind as exc:
+    except ReaderFault as exc:
+        assert exc.code == code, exc.code
         assert exc.detail == {"key": key}, exc.detail
         return
     raise AssertionError("accepted: " + repr(changes))
@@ -81,31 +83,32 @@ def test_save_then_load_round_trip_leaves_no_temp_file():
 
 
 def test_unknown_keys_are_config_errors():
-    _refused({"colour": "red"}, ConfigFault, "colour")
-    _refused({"patterns": {"party": [[1, 0, 0, 10]]}}, ConfigFault, "party")
+    _refused({"colour": "red"}, codes.E_CONFIG, "colour")
+    _refused({"patterns": {"party": [[1, 0, 0, 10]]}}, codes.E_CONFIG, "party")
 
 
 def test_bad_values_are_bad_arguments():
-    _refused({"link": "wifi"}, BadArgument, "link")
-    _refused({"link_baud": 12345}, BadArgument, "link_baud")
-    _refused({"link_baud": True}, BadArgument, "link_baud")
-    _refused({"pn532_baud": -1}, BadArgument, "pn532_baud")
-    _refused({"serial": "has space"}, BadArgument, "serial")
-    _refused({"serial": ""}, BadArgument, "serial")
-    _refused({"serial": 7}, BadArgument, "serial")
-    _refused({"board": "no-such-board"}, BadArgument, "board")
-    _refused({"patterns": {"ok": []}}, BadArgument, "ok")
-    _refused({"patterns": {"ok": [[2, 0, 0, 10]]}}, BadArgument, "ok")
-    _refused({"patterns": {"ok": [[1, 0, 0]]}}, BadArgument, "ok")
-    _refused({"patterns": {"ok": [[1, 0, 0, 99999]]}}, BadArgument, "ok")
-    _refused({"patterns": "loud"}, BadArgument, "patterns")
+    _refused({"link": "wifi"}, codes.E_BAD_ARGUMENT, "link")
+    _refused({"link_baud": 12345}, codes.E_BAD_ARGUMENT, "link_baud")
+    _refused({"link_baud": True}, codes.E_BAD_ARGUMENT, "link_baud")
+    _refused({"pn532_baud": -1}, codes.E_BAD_ARGUMENT, "pn532_baud")
+    _refused({"serial": "has space"}, codes.E_BAD_ARGUMENT, "serial")
+    _refused({"serial": ""}, codes.E_BAD_ARGUMENT, "serial")
+    _refused({"serial": 7}, codes.E_BAD_ARGUMENT, "serial")
+    _refused({"board": "no-such-board"}, codes.E_BAD_ARGUMENT, "board")
+    _refused({"patterns": {"ok": []}}, codes.E_BAD_ARGUMENT, "ok")
+    _refused({"patterns": {"ok": [[2, 0, 0, 10]]}}, codes.E_BAD_ARGUMENT, "ok")
+    _refused({"patterns": {"ok": [[1, 0, 0]]}}, codes.E_BAD_ARGUMENT, "ok")
+    _refused({"patterns": {"ok": [[1, 0, 0, 99999]]}}, codes.E_BAD_ARGUMENT, "ok")
+    _refused({"patterns": "loud"}, codes.E_BAD_ARGUMENT, "patterns")
 
 
 def test_one_refusal_changes_nothing():
     stored = {"serial": "A-1"}
     try:
         config.update(stored, {"serial": "B-2", "link": "carrier-pigeon"})
-    except BadArgument:
+    except ReaderFault as exc:
+        assert exc.code == codes.E_BAD_ARGUMENT, exc.code
         pass
     assert stored == {"serial": "A-1"}
 
@@ -127,7 +130,8 @@ def test_board_must_fit_this_reader():
         assert config.update({}, {"board": "unix"}) == {"board": "unix"}
         try:
             config.update({}, {"board": "esp32-devkitc"})  # an ESP32 pin map on the unix port
-        except ConfigFault as exc:
+        except ReaderFault as exc:
+            assert exc.code == codes.E_CONFIG, exc.code
             assert exc.detail == {"key": "board"}
         else:
             raise AssertionError("an ESP32 board was accepted on the unix port")

@@ -2,7 +2,8 @@
 clock stretching, address NAK retries, extended frames, and the frame_end helper."""
 
 from pn532.fakes import ACK, GFV_CMD, GFV_RSP, FakeI2C, Target, answers, start_up
-from reader.errors import PN532Timeout
+from reader.errors import ReaderFault
+from reader.link import codes
 from reader.pn532 import frame
 from reader.pn532.bus_i2c import I2cBus
 from reader.pn532.chipset import Chipset
@@ -30,7 +31,8 @@ def test_i2c_write_retried_after_address_nak():
     fake = FakeI2C(Target({GFV_CMD: GFV_RSP}), nak_writes=100)
     try:
         Chipset(I2cBus(fake)).command(b"\x02")
-    except PN532Timeout:
+    except ReaderFault as exc:
+        assert exc.code == codes.E_PN532_TIMEOUT, exc.code
         pass
     else:
         raise AssertionError("a PN532 that never ACKs its address was not reported")
@@ -49,7 +51,8 @@ def test_i2c_silent_pn532_times_out():
     fake = FakeI2C(Target({}))
     try:
         Chipset(I2cBus(fake)).command(b"\x02")
-    except PN532Timeout:
+    except ReaderFault as exc:
+        assert exc.code == codes.E_PN532_TIMEOUT, exc.code
         pass
     else:
         raise AssertionError("no ACK was not reported")

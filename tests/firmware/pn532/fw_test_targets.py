@@ -3,7 +3,8 @@ tests/vectors/pn532, and the rate choice from the ATS interface byte TA(1) (ISO 
 
 from binascii import unhexlify
 
-from reader.errors import PN532StatusFault
+from reader.errors import ReaderFault
+from reader.link import codes
 from reader.pn532 import targets as device
 
 
@@ -40,7 +41,8 @@ def test_truncated_target_data_is_a_typed_fault():
     for bad in ("0101000408", "01010004080712345678", "010103042004083f6c4a0978807002"):
         try:
             device.decode_target_a(unhexlify(bad), 1)
-        except PN532StatusFault:
+        except ReaderFault as exc:
+            assert exc.code == codes.E_PN532_STATUS, exc.code
             continue
         raise AssertionError("accepted " + bad)
 

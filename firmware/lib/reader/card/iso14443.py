@@ -6,11 +6,14 @@ release); it does not speak the link protocol and emits no events.
 
 from micropython import const
 
-from reader.errors import APDUTooLarge, BadArgument, CardProtocolFault, CardRemovedFault
+from reader.errors import APDUTooLarge, CardRemovedFault, ReaderFault
 from reader.link import codes
 from reader.pn532 import targets
 
-_RESP_MAX = const(1280)  # largest card response relayed (MI chaining lets the PN532 deliver more)
+RESP_MAX = const(1280)  # largest card response relayed (MI chaining lets the PN532 deliver more)
+# The response buffer holds one response of RESP_MAX, or an apdu.batch's responses side by side
+# (reader.card.service, up to a reply's worth), so that a batch allocates nothing per response.
+RESP_BUF = const(2048)
 _APDU_MIN = const(4)  # CLA INS P1 P2 (ISO/IEC 7816-4 §5.1)
 _SUPPORT_B = const(0x02)  # GetFirmwareVersion "Support" bit for ISO 14443-B
 
@@ -32,12 +35,13 @@ class Card:
 class Iso14443:
     """Activation and exchanges for one PN532."""
 
-    def __init__(self, dev, try_b=True, use_psl=True):
+    def __init__(self, dev, try_b=True, use_psl=True, resp=None):
+        """``resp``: the response buffer, RESP_BUF bytes, when the caller allocated it early
+        (reader.boot does, before loading code scatters the heap); else it is allocated here."""
         self.dev = dev
         self.try_b = try_b
         self.use_psl = use_psl
-        self.resp = bytearray(_RESP_MAX)
-        self.resp_mv = memoryview(self.resp)
+        self.resp_mv = memoryview(resp if resp is not None else bytearray(RESP_BUF))
 
     def poll(self):
         """One activation attempt (type A, then type B on chips that support it).
@@ -66,22 +70,25 @@ class Iso14443:
             return targets.RATE_106
         return rate
 
-    def transceive(self, card, apdu):
-        """Relay one command APDU; returns a memoryview of the response (valid until the next
-        call). Raises APDUTooLarge, BadArgument, CardProtocolFault, CardRemovedFault, ..."""
+    def transceive(self, card, apdu, at=0):
+        """Relay one command APDU; returns a memoryview of the response, written into the response
+        buffer from offset ``at`` and valid until a call overwrites it. Raises APDUTooLarge (a
+        response longer than RESP_MAX or than the room from ``at``), CardRemovedFault, or a
+        ReaderFault E_BAD_ARGUMENT, E_CARD_PROTOCOL, ..."""
         n = len(apdu)
         if n > codes.MAX_APDU:
             msg = f"command APDU of {n} bytes exceeds {codes.MAX_APDU}"
             raise APDUTooLarge(msg, {"limit": codes.MAX_APDU})
         if n < _APDU_MIN:
-            raise BadArgument("a command APDU has at least 4 bytes")
+            raise ReaderFault("a command APDU has at least 4 bytes", code=codes.E_BAD_ARGUMENT)
         if not card.target.iso_dep():
-            raise CardProtocolFault("card does not speak ISO 14443-4")
+            raise ReaderFault("card does not speak ISO 14443-4", code=codes.E_CARD_PROTOCOL)
         card.exchanges += 1
-        m = self.dev.in_data_exchange(card.target.tg, apdu, self.resp)
+        end = at + RESP_MAX if at + RESP_MAX < RESP_BUF else RESP_BUF
+        m = self.dev.in_data_exchange(card.target.tg, apdu, self.resp_mv[at:end])
         if m < 2:
-            raise CardProtocolFault("card response without status word")
-        return self.resp_mv[:m]
+            raise ReaderFault("card response without status word", code=codes.E_CARD_PROTOCOL)
+        return self.resp_mv[at : at + m]
 
     def present(self, card):
         return self.dev.diagnose_presence()

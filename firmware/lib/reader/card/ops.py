@@ -7,7 +7,7 @@ error does not carry: a secure-messaging counter out of step with the host. Kept
 service so that a card session without the link (the card-layer soak) does not carry it.
 """
 
-from reader.errors import APDUTooLarge, BadArgument
+from reader.errors import APDUTooLarge, ReaderFault
 from reader.link import codes
 from reader.link.schema import check_keys, get_bstr, get_list, get_uint
 
@@ -16,7 +16,7 @@ def check_apdu(apdu, index):
     """ISO/IEC 7816-4 §5.1: a command has at least its 4-byte header; MAX_APDU is the link's cap."""
     detail = None if index is None else {"index": index}
     if len(apdu) < 4:
-        raise BadArgument("a command APDU has at least 4 bytes", detail)
+        raise ReaderFault("a command APDU has at least 4 bytes", detail, code=codes.E_BAD_ARGUMENT)
     if len(apdu) > codes.MAX_APDU:
         too_large = "command APDU exceeds " + str(codes.MAX_APDU) + " bytes"
         raise APDUTooLarge(too_large, detail or {"limit": codes.MAX_APDU})
@@ -42,14 +42,15 @@ def register(app, svc):
         apdus = get_list(body, "apdus", "bstr")
         cont = get_list(body, "continue", "uint", default=None)
         if not 1 <= len(apdus) <= codes.MAX_BATCH:
-            raise BadArgument("apdus has a bad number of items", {"key": "apdus"})
+            raise ReaderFault("apdus has a bad number of items", {"key": "apdus"}, code=codes.E_BAD_ARGUMENT)
         for i in range(len(apdus)):
             check_apdu(apdus[i], i)
         if cont is None:
             cont = (0x9000,)  # an empty list is a choice of its own: stop after the first APDU
         for sw in cont:
             if sw > 0xFFFF:
-                raise BadArgument("continue holds a value that is not a status word", {"key": "continue"})
+                msg = "continue holds a value that is not a status word"
+                raise ReaderFault(msg, {"key": "continue"}, code=codes.E_BAD_ARGUMENT)
         return {"responses": svc.transmit_batch(ctx, apdus, cont)}
 
     def op_release(ctx, body):

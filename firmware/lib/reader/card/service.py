@@ -11,16 +11,8 @@ import gc
 from micropython import const
 
 from reader import clock
-from reader.errors import (
-    APDUTooLarge,
-    BadArgument,
-    Cancelled,
-    CardProtocolFault,
-    NoCardFault,
-    NoFrontend,
-    NotActiveFault,
-    ReaderFault,
-)
+from reader.card.iso14443 import RESP_BUF, RESP_MAX
+from reader.errors import APDUTooLarge, Cancelled, NoFrontend, ReaderFault
 from reader.link import codes
 
 _POLL_MS = const(200)  # idle activation attempts while no card is active
@@ -47,8 +39,9 @@ class CardService:
     as ``board.open_pn532()`` (a byte stream for the HSU bus).
     """
 
-    def __init__(self, board, bus=None, dev=None):
+    def __init__(self, board, bus=None, dev=None, resp=None):
         self.board = board
+        self._resp = resp  # the ISO-DEP response buffer if allocated early (reader.card.iso14443)
         self._bus = bus
         self.dev = dev
         self.rf = None
@@ -90,7 +83,7 @@ class CardService:
             self.dev = PN532(bus, baud=getattr(self.board, "pn532_fast_baud", None))
         if self.rf is None:
             gc.collect()  # its response buffer needs contiguous blocks in a fragmented heap
-            self.rf = Iso14443(self.dev)
+            self.rf = Iso14443(self.dev, resp=self._resp)
 
     def install(self, app):
         from reader.card.ops import register
@@ -164,7 +157,7 @@ class CardService:
         """Bookkeeping after a fault during a card operation; the caller re-raises."""
         # An aborted or failed exchange leaves the ISO-DEP block state unknown: treat the card
         # as gone; the idle poller re-activates it if it is still there.
-        if not isinstance(exc, (APDUTooLarge, NotActiveFault, BadArgument)):
+        if exc.code not in (codes.E_APDU_TOO_LARGE, codes.E_NOT_ACTIVE, codes.E_BAD_ARGUMENT):
             self._lost(ctx)
         if self.dev is not None:
             try:
@@ -181,7 +174,7 @@ class CardService:
     # --- operations (logic below the schema layer) ---------------------------------------
 
     def wait_card(self, ctx, timeout_ms):
-        """Return the active card's info, or poll until one comes; NoCardFault after timeout."""
+        """Return the active card's info, or poll until one comes; E_NO_CARD after timeout."""
         self._ensure_up()
         if self.card is not None:
             if not self._used:
@@ -209,7 +202,7 @@ class CardService:
                     return card.info()
                 left = clock.ticks_diff(deadline, _now())
                 if left <= 0:
-                    raise NoCardFault(f"no card within {timeout_ms} ms")
+                    raise ReaderFault(f"no card within {timeout_ms} ms", code=codes.E_NO_CARD)
                 if ctx is not None:
                     ctx.keepalive(min(_WAIT_SLICE_MS, left))
                 else:
@@ -220,7 +213,7 @@ class CardService:
     def _active(self):
         self._ensure_up()
         if self.card is None:
-            raise NotActiveFault("no card is active")
+            raise ReaderFault("no card is active", code=codes.E_NOT_ACTIVE)
         self._used = True
         return self.card
 
@@ -245,27 +238,36 @@ class CardService:
         ``apdus`` must have passed ``ops.check_apdu`` each: nothing here may refuse one half-way."""
         card = self._active()
         out = []
-        used = 0
+        used = 0  # reply bytes: each response and its CBOR head
+        at = 0  # where the next response goes in the ISO-DEP response buffer
         self._with_keepalive(ctx)
         try:
             for i in range(len(apdus)):
                 if i and used + _RESP_RESERVE > _BATCH_BUDGET:
                     break
                 try:
-                    resp = bytes(self.rf.transceive(card, apdus[i]))
+                    # Side by side in the ISO-DEP response buffer: memoryviews, no copies, so a
+                    # batch needs no contiguous room in a fragmented heap.
+                    resp = self.rf.transceive(card, apdus[i], at)
                 except ReaderFault as exc:
                     if not isinstance(exc, APDUTooLarge):
                         self._fault(ctx, exc)
+                    elif at + RESP_MAX > RESP_BUF:
+                        # It ran past the buffer's end, so it is longer than the room the budget
+                        # keeps for a short response (a card answering beyond Le), as below.
+                        exc = ReaderFault("response longer than the reply can carry", code=codes.E_CARD_PROTOCOL)
                     d = exc.detail if exc.detail else {}
                     d["index"] = i
                     exc.detail = d
-                    raise
+                    raise exc from None
                 out.append(resp)
+                at += len(resp)
                 used += len(resp) + 3
                 if used > _BATCH_BUDGET:
                     # Longer than the short response the budget reserved for it (a card answering
                     # beyond Le): the reply could not carry it, so the batch fails here, typed.
-                    raise CardProtocolFault("response longer than the reply can carry", {"index": i})
+                    msg = "response longer than the reply can carry"
+                    raise ReaderFault(msg, {"index": i}, code=codes.E_CARD_PROTOCOL)
                 if _sw(resp) not in cont:
                     break
                 if ctx is not None:

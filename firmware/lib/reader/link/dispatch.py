@@ -12,7 +12,7 @@ import sys
 from micropython import const
 
 from reader import clock
-from reader.errors import BusyFault, Cancelled, ReaderFault
+from reader.errors import Cancelled, ReaderFault
 from reader.link import codes, envelope
 from reader.link.schema import check_keys, get_uint
 
@@ -149,7 +149,7 @@ class App:
         try:
             ident, op, body = envelope.parse(payload, self.handlers)
             if op != codes.OP_CANCEL:
-                raise BusyFault("a request is already running")
+                raise ReaderFault("a request is already running", code=codes.E_BUSY)
             self.port.send(envelope.message(codes.T_RESPONSE, ident, op, cancel(self, body)))
         except ReaderFault as fault:
             self._error(fault, envelope.echo[0], envelope.echo[1])

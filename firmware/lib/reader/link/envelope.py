@@ -4,7 +4,7 @@
 ``echo`` then holds the id and op as far as they could be read, for the error reply.
 """
 
-from reader.errors import SchemaFault, UnknownOpFault, VersionFault
+from reader.errors import ReaderFault
 from reader.link import cbor, codes
 
 _UINT64_MAX = 0xFFFFFFFFFFFFFFFF
@@ -44,14 +44,14 @@ def _request_body(env):
     # SPEC.md §3 table: a request has keys 0-4, all of the right type, and nothing else.
     for key in env:
         if not is_uint(key, 5):
-            raise SchemaFault("unknown envelope key")
+            raise ReaderFault("unknown envelope key", code=codes.E_SCHEMA)
     if env.get(1) != codes.T_REQUEST or env.get(1) is False:
-        raise SchemaFault("not a request")
+        raise ReaderFault("not a request", code=codes.E_SCHEMA)
     if 5 in env or 4 not in env or echo[0] is None or echo[1] is None:
-        raise SchemaFault("request needs id, op and body and no error")
+        raise ReaderFault("request needs id, op and body and no error", code=codes.E_SCHEMA)
     body = env[4]
     if not isinstance(body, dict):
-        raise SchemaFault("body is not a map")
+        raise ReaderFault("body is not a map", code=codes.E_SCHEMA)
     return body
 
 
@@ -60,7 +60,7 @@ def parse(payload, ops):
     echo[0] = echo[1] = None
     env = cbor.decode(payload)
     if not isinstance(env, dict):
-        raise SchemaFault("envelope is not a map")
+        raise ReaderFault("envelope is not a map", code=codes.E_SCHEMA)
     ident = env.get(2)
     if is_uint(ident, codes.MAX_REQUEST_ID):
         echo[0] = ident
@@ -69,14 +69,15 @@ def parse(payload, ops):
         echo[1] = op
     version = env.get(0)
     if not is_uint(version, _UINT64_MAX):
-        raise SchemaFault("version missing or not an unsigned integer")
+        raise ReaderFault("version missing or not an unsigned integer", code=codes.E_SCHEMA)
     if version != codes.PROTOCOL_VERSION:
-        raise VersionFault("protocol version not supported", {"supported": [codes.PROTOCOL_VERSION]})
+        supported = {"supported": [codes.PROTOCOL_VERSION]}
+        raise ReaderFault("protocol version not supported", supported, code=codes.E_VERSION)
     body = _request_body(env)
     if op not in ops:
-        raise UnknownOpFault("unknown op")
+        raise ReaderFault("unknown op", code=codes.E_UNKNOWN_OP)
     # Body keys belong to the op's schema, so they are checked after the op (SPEC.md §3.2).
     for key in body:
         if not isinstance(key, str) or len(key.encode("utf-8")) > codes.MAX_KEY_LEN:
-            raise SchemaFault("body key is not text of at most MAX_KEY_LEN bytes")
+            raise ReaderFault("body key is not text of at most MAX_KEY_LEN bytes", code=codes.E_SCHEMA)
     return ident, op, body

@@ -7,7 +7,6 @@ what is there without blocking (0 when nothing; EOFError when the peer is gone f
 
 from micropython import const
 
-from reader.errors import LimitFault
 from reader.link import cbor
 from reader.link.codes import MAX_PAYLOAD
 from reader.link.framing import Encoder, Receiver
@@ -38,11 +37,12 @@ class Port:
         self.stream.write(data)
 
     def send(self, message):
-        """Encode ``message`` (a dict) and send it as one frame; LimitFault when it is too big."""
-        payload = cbor.encode(message)
-        if len(payload) > self.max_payload:
-            raise LimitFault("message longer than MAX_PAYLOAD")
-        self._tx.write_frame(self.stream, payload)
+        """Encode ``message`` (a dict) and send it as one frame; E_LIMIT when it is too big."""
+        # Encoded in place in the frame encoder's buffer (framing.Encoder.work): a reply allocates
+        # nothing payload-sized, so a fragmented heap cannot fail it for want of contiguous room.
+        work = self._tx.work
+        n = cbor.encode_into(work, message, self.max_payload)
+        self._tx.write_frame(self.stream, work, n)
 
     def recv(self, timeout_ms=0):
         """The next complete payload (a memoryview valid until the next call), or None.

@@ -10,7 +10,8 @@ it is busy is "not ready", not an error. Only this module and bus_spi import ``m
 from micropython import const
 
 from reader import clock
-from reader.errors import BadArgument, PN532Timeout
+from reader.errors import ReaderFault
+from reader.link import codes
 from reader.pn532 import frame
 
 ADDR = const(0x24)
@@ -67,7 +68,7 @@ class I2cBus:
                 return
             except OSError:
                 clock.sleep_ms(1 + attempt)
-        raise PN532Timeout("PN532 did not acknowledge its I2C address")
+        raise ReaderFault("PN532 did not acknowledge its I2C address", code=codes.E_PN532_TIMEOUT)
 
     def _ready(self):
         try:
@@ -100,4 +101,4 @@ class I2cBus:
         return parser.feed(self._rxmv[1 : 1 + n])
 
     def set_baudrate(self, baud):
-        raise BadArgument("the PN532 I2C bus has no baud rate")
+        raise ReaderFault("the PN532 I2C bus has no baud rate", code=codes.E_BAD_ARGUMENT)

@@ -9,7 +9,8 @@ here through a 256-byte table.
 from micropython import const
 
 from reader import clock
-from reader.errors import BadArgument
+from reader.errors import ReaderFault
+from reader.link import codes
 from reader.pn532 import frame
 
 _OP_WRITE = const(0x01)
@@ -131,4 +132,4 @@ class SpiBus:
         return parser.feed(self._rxmv[:n])
 
     def set_baudrate(self, baud):
-        raise BadArgument("the PN532 SPI bus has no baud rate")
+        raise ReaderFault("the PN532 SPI bus has no baud rate", code=codes.E_BAD_ARGUMENT)

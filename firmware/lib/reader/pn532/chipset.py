@@ -19,15 +19,8 @@ command frame thus costs the exchange timeout and the card session (the host rea
 from micropython import const
 
 from reader import clock
-from reader.errors import (
-    CardProtocolFault,
-    CardRemovedFault,
-    NotActiveFault,
-    PN532FrameFault,
-    PN532StatusFault,
-    PN532Timeout,
-    RFFault,
-)
+from reader.errors import CardRemovedFault, ReaderFault
+from reader.link import codes
 from reader.pn532 import frame
 
 _ACK_TIMEOUT_MS = const(15)  # UM0701-02 §6.2.3: resend when no ACK within 15 ms
@@ -53,12 +46,12 @@ def status_fault(status, what="PN532"):
     if err in (0x01, 0x29, 0x2B):
         return CardRemovedFault(f"card did not answer (status 0x{err:02X})", detail)
     if err == 0x13:
-        return CardProtocolFault("ISO 14443-4 format error (status 0x13)", detail)
+        return ReaderFault("ISO 14443-4 format error (status 0x13)", detail, code=codes.E_CARD_PROTOCOL)
     if err in (0x02, 0x03, 0x04, 0x05, 0x06, 0x0A, 0x0B, 0x12, 0x23, 0x25, 0x2A, 0x2C, 0x2E):
-        return RFFault(f"RF error (status 0x{err:02X})", detail)
+        return ReaderFault(f"RF error (status 0x{err:02X})", detail, code=codes.E_RF)
     if err == 0x27:
-        return NotActiveFault("no such target at the PN532 (status 0x27)", detail)
-    return PN532StatusFault(f"{what} error status 0x{err:02X}", detail)
+        return ReaderFault("no such target at the PN532 (status 0x27)", detail, code=codes.E_NOT_ACTIVE)
+    return ReaderFault(f"{what} error status 0x{err:02X}", detail, code=codes.E_PN532_STATUS)
 
 
 class Chipset:
@@ -118,7 +111,7 @@ class Chipset:
                     continue
                 if nacks >= _NACK_TRIES:
                     self.fault_streak += 1
-                    raise PN532FrameFault(f"response failed its checksum {nacks + 1} times")
+                    raise ReaderFault(f"response failed its checksum {nacks + 1} times", code=codes.E_PN532_FRAME)
                 nacks += 1
                 self.nacks += 1
                 self._flush()
@@ -142,7 +135,7 @@ class Chipset:
     def command(self, head, data=None, timeout_ms=_DEFAULT_TIMEOUT_MS, once=False):
         """Run one command: ``head`` is the command code and small parameters, ``data`` an
         optional bulk part (no copy). ``once``: the command must not run twice (see the module
-        text). Raises PN532Timeout, PN532FrameFault or PN532StatusFault (0x7F for a syntax-error
+        text). Raises a ReaderFault E_PN532_TIMEOUT, E_PN532_FRAME or E_PN532_STATUS (0x7F for a syntax-error
         frame)."""
         cmd = head[0]
         n = frame.encode_into(self._tx, frame.TFI_HOST, head, data)
@@ -170,16 +163,17 @@ class Chipset:
             self.fault_streak += 1
             if once:
                 self.abort()
-            raise PN532Timeout(f"PN532 sent no ACK for command 0x{cmd:02X}", {"command": cmd})
+            msg = f"PN532 sent no ACK for command 0x{cmd:02X}"
+            raise ReaderFault(msg, {"command": cmd}, code=codes.E_PN532_TIMEOUT)
         if kind == frame.GOT_ACK:
             kind = self._wait(cmd, answer_ms, False)
         if kind == frame.NEED_MORE:
             self.timeouts += 1
             self.fault_streak += 1
             self.abort()
-            raise PN532Timeout(f"PN532 did not answer command 0x{cmd:02X}", {"command": cmd})
+            raise ReaderFault(f"PN532 did not answer command 0x{cmd:02X}", {"command": cmd}, code=codes.E_PN532_TIMEOUT)
         if kind == frame.GOT_ERROR:
             self.fault_streak += 1
-            raise PN532StatusFault("PN532 syntax error frame", {"status": 0x7F, "command": cmd})
+            raise ReaderFault("PN532 syntax error frame", {"status": 0x7F, "command": cmd}, code=codes.E_PN532_STATUS)
         self.fault_streak = 0
         return p.mv[p.start + 2 : p.start + p.length]

@@ -9,7 +9,8 @@ must be the first command; the passive-activation retry count is bounded because
 from micropython import const
 
 from reader import clock
-from reader.errors import APDUTooLarge, BadArgument, NoFrontend, PN532StatusFault, ReaderFault
+from reader.errors import APDUTooLarge, NoFrontend, ReaderFault
+from reader.link import codes
 from reader.pn532.chipset import STATUS_ERR, STATUS_MI, Chipset, status_fault
 from reader.pn532.targets import BRTY_106A, BRTY_106B, decode_target_a, decode_target_b
 
@@ -96,7 +97,7 @@ class PN532:
     def get_firmware_version(self):
         r = self.chip.command(b"\x02")
         if len(r) < 4:
-            raise PN532StatusFault("short firmware version", {"status": 0x7F})
+            raise ReaderFault("short firmware version", {"status": 0x7F}, code=codes.E_PN532_STATUS)
         self.firmware = (r[0], r[1], r[2], r[3])
         return self.firmware
 
@@ -111,7 +112,7 @@ class PN532:
         """SetSerialBaudRate (UM0701-02 §7.2.8): response at the old rate, host ACK, then both
         sides switch."""
         if baud not in BAUDS:
-            raise BadArgument(f"unsupported PN532 baud rate {baud}")
+            raise ReaderFault(f"unsupported PN532 baud rate {baud}", code=codes.E_BAD_ARGUMENT)
         self.chip.command(bytes((0x10, BAUDS.index(baud))))
         self.chip.send_ack()
         clock.sleep_ms(1 + self.bus.wire_ms(6))
@@ -138,7 +139,7 @@ class PN532:
     def set_max_retries(self, atr, psl, passive):
         """Item 0x05; passive must not be 0xFF (that waits forever without a card)."""
         if passive >= 0xFF:
-            raise BadArgument("MxRtyPassiveActivation 0xFF never returns without a card")
+            raise ReaderFault("MxRtyPassiveActivation 0xFF never returns without a card", code=codes.E_BAD_ARGUMENT)
         self.rf_configuration(0x05, bytes((atr, psl, passive)))
 
     # --- §7.3 initiator ------------------------------------------------------------------
@@ -189,7 +190,7 @@ class PN532:
             h[1] = tg | (0x40 if more else 0)
             r = self.chip.command(h, dmv[off : off + chunk], timeout_ms, True)  # reaches the card
             if len(r) < 1:
-                raise PN532StatusFault("empty InDataExchange answer", {"status": 0x7F})
+                raise ReaderFault("empty InDataExchange answer", {"status": 0x7F}, code=codes.E_PN532_STATUS)
             if r[0] & STATUS_ERR:
                 raise status_fault(r[0])
             off += chunk
@@ -211,7 +212,7 @@ class PN532:
                 break
             r = self.chip.command(h, None, timeout_ms, True)  # a resend could skip a part
             if len(r) < 1:
-                raise PN532StatusFault("empty InDataExchange answer", {"status": 0x7F})
+                raise ReaderFault("empty InDataExchange answer", {"status": 0x7F}, code=codes.E_PN532_STATUS)
             if r[0] & STATUS_ERR:
                 raise status_fault(r[0])
         if overflow:

@@ -5,7 +5,8 @@ TargetData layouts are UM0701-02 §7.3.5; SENS_RES is kept in the order the PN53
 
 from micropython import const
 
-from reader.errors import PN532StatusFault
+from reader.errors import ReaderFault
+from reader.link import codes
 
 # InListPassiveTarget BrTy (UM0701-02 §7.3.5)
 BRTY_106A = const(0x00)
@@ -41,20 +42,20 @@ def decode_target_a(r, i):
     """TargetData for 106 kbps type A (UM0701-02 §7.3.5): Tg SENS_RES(2) SEL_RES NFCIDLen NFCID [ATS]."""
     n = len(r)
     if i + 5 > n:
-        raise PN532StatusFault("short type A target data", {"status": 0x7F})
+        raise ReaderFault("short type A target data", {"status": 0x7F}, code=codes.E_PN532_STATUS)
     tg = r[i]
     sens = bytes(r[i + 1 : i + 3])
     sak = r[i + 3]
     ulen = r[i + 4]
     j = i + 5 + ulen
     if j > n or ulen not in (4, 7, 10):
-        raise PN532StatusFault(f"bad NFCID1 length {ulen}", {"status": 0x7F})
+        raise ReaderFault(f"bad NFCID1 length {ulen}", {"status": 0x7F}, code=codes.E_PN532_STATUS)
     uid = bytes(r[i + 5 : j])
     ats = None
     if sak & 0x20 and j < n:
         tl = r[j]  # TL counts itself (ISO 14443-4 §5.2.1)
         if tl < 1 or j + tl > n:
-            raise PN532StatusFault("bad ATS length", {"status": 0x7F})
+            raise ReaderFault("bad ATS length", {"status": 0x7F}, code=codes.E_PN532_STATUS)
         ats = bytes(r[j : j + tl])
     return Target("A", tg, uid, ats=ats, sens_res=sens, sel_res=sak)
 
@@ -63,7 +64,7 @@ def decode_target_b(r, i):
     """TargetData for 106 kbps type B: Tg ATQB(12) ATTRIB_RES_len ATTRIB_RES (UM0701-02 §7.3.5)."""
     n = len(r)
     if i + 14 > n:
-        raise PN532StatusFault("short type B target data", {"status": 0x7F})
+        raise ReaderFault("short type B target data", {"status": 0x7F}, code=codes.E_PN532_STATUS)
     tg = r[i]
     atqb = bytes(r[i + 1 : i + 13])
     alen = r[i + 13]
