@@ -37,7 +37,7 @@ FULL_BODIES = (
     "reader.boards.esp32",
     "reader.boards.unix",
     "reader.app",
-    "reader.boot",
+    "reader.startup",
     "reader.device",
     "reader.config",
     "reader.errors",

@@ -1,6 +1,6 @@
 """App layer: the reader's main loop. Composes board, link and card layers; no protocol logic.
 
-``run()`` starts the reader (``reader.boot``: the stored config, the board, the banner, the ops
+``run()`` starts the reader (``reader.startup``: the stored config, the board, the banner, the ops
 and the card service), drops the start-up code and serves the link until it closes (SPEC.md §1,
 §4).
 
@@ -142,12 +142,12 @@ def serve(reader):
 def run(board=None):
     """Start the reader on ``board`` (a board object, a board name, or None for the default) and
     serve the link until it closes."""
-    from reader import boot
+    from reader import startup
 
-    reader = boot.start(board)
-    # Start-up code leaves the heap before the first request (reader.boot says why).
-    del boot
-    forget("boot")
+    reader = startup.start(board)
+    # Start-up code leaves the heap before the first request (reader.startup says why).
+    del startup
+    forget("startup")
     gc.collect()
     if reader is not None:
         serve(reader)

@@ -37,10 +37,10 @@ from partycard.sim.runner import SimulatedReader, compiled_firmware_lib, micropy
 from partycard.transport.serial import SerialTransport
 
 #: Modules a unix-board reader does not load, or loads at start-up or for one request and drops
-#: (reader.app, reader.boot and reader.device say so): left out of the bytecode share.
+#: (reader.app, reader.startup and reader.device say so): left out of the bytecode share.
 _NOT_RESIDENT = frozenset({
     "reader/boards/esp32", "reader/pn532/bus_i2c", "reader/pn532/bus_spi",
-    "reader/device", "reader/config", "reader/maintenance", "reader/boot",
+    "reader/device", "reader/config", "reader/maintenance", "reader/startup",
 })
 
 

@@ -10,7 +10,7 @@ import sys
 
 from link.memlink import Host, MemStream
 from reader import app as appmod
-from reader import boot, clock, config
+from reader import clock, config, startup
 from reader.link import codes
 
 _DIR = "/tmp/partycard-fwtest-device-" + sys.implementation.name
@@ -122,7 +122,7 @@ def _setup():
     if not _shared:
         _fresh_dir()
         board = Board()
-        reader = boot.build(board, {})
+        reader = startup.build(board, {})
         host = Host(board.link)
         board.link.host = host
         _shared.append((reader.app, board, host, reader))

@@ -37,7 +37,7 @@ class Iso14443:
 
     def __init__(self, dev, try_b=True, use_psl=True, resp=None):
         """``resp``: the response buffer, RESP_BUF bytes, when the caller allocated it early
-        (reader.boot does, before loading code scatters the heap); else it is allocated here."""
+        (reader.startup does, before loading code scatters the heap); else it is allocated here."""
         self.dev = dev
         self.try_b = try_b
         self.use_psl = use_psl
