@@ -16,6 +16,7 @@ import pytest
 from protocol.tools.check_vectors import VECTORS, load_jsonl
 from protocol.tools.wire import encode_frame
 
+from partycard.issue.image import CardImage
 from partycard.link import codes
 from partycard.sim.card import VirtualCard
 from partycard.sim.pn532 import VirtualPN532
@@ -130,20 +131,38 @@ def test_a_hostile_request_while_busy_gets_one_error_and_spares_the_running_one(
 
 
 class _Overlong(VirtualCard):
-    """Answers every READ BINARY with 1,000 bytes, whatever Le asked for."""
+    """Answers READ BINARY with ``lengths[i]`` bytes for the i-th one (the last length from then
+    on), whatever Le asked for."""
+
+    def __init__(self, image: CardImage, lengths: tuple[int, ...]) -> None:
+        super().__init__(image)
+        self.lengths = list(lengths)
 
     def transmit(self, apdu: bytes) -> bytes:
         if bytes(apdu)[1:2] == b"\xb0":
-            return b"\xaa" * 1000 + b"\x90\x00"
+            n = self.lengths.pop(0) if len(self.lengths) > 1 else self.lengths[0]
+            return b"\xaa" * n + b"\x90\x00"
         return super().transmit(apdu)
 
 
-def test_a_card_answering_beyond_le_fails_the_batch_typed(tmp_path_factory: pytest.TempPathFactory) -> None:
+@pytest.mark.parametrize(
+    "lengths",
+    [
+        (1000,),
+        # The second runs past the end of the reader's response buffer, which holds a batch's
+        # responses side by side: the same fault, not E_APDU_TOO_LARGE.
+        (1000, 1200),
+    ],
+    ids=["over-the-budget", "past-the-buffer"],
+)
+def test_a_card_answering_beyond_le_fails_the_batch_typed(
+    tmp_path_factory: pytest.TempPathFactory, lengths: tuple[int, ...]
+) -> None:
     """FOUND: responses longer than the batch budget reserves made the reply exceed MAX_PAYLOAD and
     the reader answered E_INTERNAL (LimitFault)."""
     from partycard.bench.cards import make_card
 
-    pn532 = VirtualPN532(_Overlong(make_card(tmp_path_factory.mktemp("card")).image))
+    pn532 = VirtualPN532(_Overlong(make_card(tmp_path_factory.mktemp("card")).image, lengths))
     with SimulatedReader(runtime="micropython", pn532=pn532) as sim:
         link = PtyLink(sim.port)
         try:
@@ -154,6 +173,6 @@ def test_a_card_answering_beyond_le_fails_the_batch_typed(tmp_path_factory: pyte
             assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_CARD_PROTOCOL, reply
             assert reply[5]["index"] == 1
             reply = cbor2.loads(link.transact(_request("apdu", {"apdu": read}, 3)))  # one alone fits
-            assert reply[1] == 1 and len(reply[4]["response"]) == 1002
+            assert reply[1] == 1 and len(reply[4]["response"]) == lengths[-1] + 2
         finally:
             link.close()

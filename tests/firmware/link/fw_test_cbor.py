@@ -173,3 +173,22 @@ def test_decoded_byte_strings_are_copies():
     got = cbor.decode(buf)
     buf[1] = 0
     assert got == b"\xab\xcd" and isinstance(got, bytes)
+
+
+def test_encode_into_writes_in_place_and_refuses_what_does_not_fit():
+    value = {"responses": [b"\x90\x00", bytes(300)], "n": -5, "t": "\u00fc"}
+    want = bytes(cbor.encode(value))
+    buf = bytearray(b"\xee" * 400)
+    n = cbor.encode_into(buf, value)
+    assert bytes(buf[:n]) == want and buf[n:] == b"\xee" * (400 - n)
+    # One byte short, through the buffer or through the limit: E_LIMIT, nothing past the end.
+    for room, limit in ((n - 1, 2048), (400, n - 1)):
+        buf = bytearray(b"\xee" * (room + 8))
+        try:
+            cbor.encode_into(memoryview(buf)[:room], value, limit)
+        except ReaderFault as exc:
+            assert exc.code == codes.E_LIMIT, exc.code
+        else:
+            raise AssertionError(f"encoded into {min(room, limit)} bytes")
+        assert buf[room:] == b"\xee" * 8
+    assert cbor.encode_into(bytearray(n), value) == n
