@@ -89,7 +89,9 @@ def markdown(board: dict[str, Any]) -> str:
     out += [f"{note}\n" for note in POWER_NOTES]
     out += [f"To use I2C or SPI instead of HSU, set the module's switches as the heading says and deploy with"
             f" `partycard deploy --pn532 i2c` (or `spi`): the pin map copied to the board then names that"
-            f" interface. The default here is {pn['interface'].upper()}.", ""]
+            f" interface. The default here is {pn['interface'].upper()}. On an Adafruit PN532 breakout the"
+            f" switches are the SEL0 (I0) and SEL1 (I1) jumpers, H being a closed jumper: I2C is SEL0 closed,"
+            f" SEL1 open.", ""]
     out += ["## Status LEDs and buzzer", "", "| part | GPIO | circuit |", "| --- | --- | --- |"]
     out += [f"| {k} | {v} | {UI_CIRCUIT.get(k, '')} |" for k, v in board["ui"].items()]
     return "\n".join(out) + "\n"

@@ -15,7 +15,11 @@ from partycard.cli._argtypes import reader_serial
 def register(sub: Any) -> None:
     """Add the ``deploy`` sub-command."""
     p: argparse.ArgumentParser = sub.add_parser(
-        "deploy", help="copy the firmware to an ESP32 board and check it answers"
+        "deploy",
+        help="copy the firmware to an ESP32 board and check it answers",
+        description="Copy the reader firmware (lib/reader, main.py, boot.py), its pin map and a config.json to "
+        "an ESP32 running MicroPython with mpremote, reset the board and check that it answers hello. Flash "
+        "MicroPython first with esptool (README.md, 'Using a real reader').",
     )
     p.add_argument("--port", required=True, help="serial port of the board, e.g. /dev/ttyUSB0")
     p.add_argument(
