@@ -146,17 +146,21 @@ class _Overlong(VirtualCard):
 
 
 @pytest.mark.parametrize(
-    "lengths",
+    ("lengths", "code"),
     [
-        (1000,),
+        ((1000,), codes.ErrorCode.E_CARD_PROTOCOL),
         # The second runs past the end of the reader's response buffer, which holds a batch's
         # responses side by side: the same fault, not E_APDU_TOO_LARGE.
-        (1000, 1200),
+        ((1000, 1200), codes.ErrorCode.E_CARD_PROTOCOL),
+        # Longer than any response the reader relays (1280 bytes): E_APDU_TOO_LARGE, wherever the
+        # earlier responses left it in the buffer.
+        ((500, 1300), codes.ErrorCode.E_APDU_TOO_LARGE),
+        ((900, 1300), codes.ErrorCode.E_APDU_TOO_LARGE),
     ],
-    ids=["over-the-budget", "past-the-buffer"],
+    ids=["over-the-budget", "past-the-buffer", "too-large-early", "too-large-late"],
 )
 def test_a_card_answering_beyond_le_fails_the_batch_typed(
-    tmp_path_factory: pytest.TempPathFactory, lengths: tuple[int, ...]
+    tmp_path_factory: pytest.TempPathFactory, lengths: tuple[int, ...], code: codes.ErrorCode
 ) -> None:
     """FOUND: responses longer than the batch budget reserves made the reply exceed MAX_PAYLOAD and
     the reader answered E_INTERNAL (LimitFault)."""
@@ -170,9 +174,12 @@ def test_a_card_answering_beyond_le_fails_the_batch_typed(
             assert cbor2.loads(link.transact(_request("card.wait", {"timeout_ms": 5000}, 1)))[1] == 1
             read = bytes.fromhex("00b0000010")
             reply = cbor2.loads(link.transact(_request("apdu.batch", {"apdus": [read] * 3}, 2)))
-            assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_CARD_PROTOCOL, reply
+            assert reply[1] == 3 and reply[5]["code"] == code, reply
             assert reply[5]["index"] == 1
-            reply = cbor2.loads(link.transact(_request("apdu", {"apdu": read}, 3)))  # one alone fits
-            assert reply[1] == 1 and len(reply[4]["response"]) == lengths[-1] + 2
+            reply = cbor2.loads(link.transact(_request("apdu", {"apdu": read}, 3)))
+            if lengths[-1] + 2 <= 1280:  # one alone fits
+                assert reply[1] == 1 and len(reply[4]["response"]) == lengths[-1] + 2
+            else:
+                assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_APDU_TOO_LARGE, reply
         finally:
             link.close()

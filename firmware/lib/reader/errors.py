@@ -37,3 +37,4 @@ class CardRemovedFault(ReaderFault):
 
 class APDUTooLarge(ReaderFault):
     code = codes.E_APDU_TOO_LARGE
+    length = 0  # a card response's length when it is the response that did not fit

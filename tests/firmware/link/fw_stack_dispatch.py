@@ -6,8 +6,9 @@ Runs on the whole link stack, so on MicroPython it runs precompiled (test_fw_sta
 from link.memlink import Host, MemStream
 from reader import clock
 from reader.app import Reader
-from reader.link import codes
+from reader.link import cbor, codes
 from reader.link.dispatch import App
+from reader.link.framing import Encoder
 from reader.link.port import Port
 
 
@@ -206,3 +207,21 @@ def test_dropped_frames_are_counted():
     host.send(30, "diag", {})
     [diag] = _serve(app, host)
     assert diag[4]["frames_dropped"] == before + 2
+
+
+def test_an_error_too_long_for_a_frame_goes_without_its_op_and_the_loop_goes_on():
+    # An op name as long as the request allows, and no body: E_SCHEMA, whose echo of the op would
+    # not fit MAX_PAYLOAD with the code and message (SPEC.md §5).
+    app, host = _setup()
+    op = "x" * 1980
+    # Framed here: the test host's own encoder is sized for the short requests of this module.
+    Encoder(codes.MAX_PAYLOAD).write_frame(host, cbor.encode({0: 1, 1: codes.T_REQUEST, 2: 40, 3: op}))
+    [err] = _serve(app, host)
+    _error_of(err, codes.E_SCHEMA, 40, None)
+    host.send(41, "ping", {})
+    [pong] = _serve(app, host)
+    assert pong[2] == 41 and pong[1] == codes.T_RESPONSE
+    # Short enough to echo, as always.
+    host.send_payload(cbor.encode({0: 1, 1: codes.T_REQUEST, 2: 42, 3: "x" * 40}))
+    [err] = _serve(app, host)
+    _error_of(err, codes.E_SCHEMA, 42, "x" * 40)

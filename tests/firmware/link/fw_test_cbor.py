@@ -192,3 +192,14 @@ def test_encode_into_writes_in_place_and_refuses_what_does_not_fit():
             raise AssertionError(f"encoded into {min(room, limit)} bytes")
         assert buf[room:] == b"\xee" * 8
     assert cbor.encode_into(bytearray(n), value) == n
+    # Cut at every byte, heads of 1, 2, 3, 5 and 9 bytes among them: always E_LIMIT, on either
+    # runtime (CPython's struct.pack_into has an error type of its own).
+    value = [1000, 70000, 1 << 40, -(1 << 40), "\u00fc" * 30, {"k": b"\x00" * 300}]
+    n = len(cbor.encode(value))
+    for limit in range(n):
+        try:
+            cbor.encode_into(bytearray(n), value, limit)
+        except ReaderFault as exc:
+            assert exc.code == codes.E_LIMIT, (limit, exc.code)
+        else:
+            raise AssertionError(f"encoded in {limit} bytes")

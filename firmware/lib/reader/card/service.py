@@ -11,7 +11,7 @@ import gc
 from micropython import const
 
 from reader import clock
-from reader.card.iso14443 import RESP_BUF, RESP_MAX
+from reader.card.iso14443 import RESP_MAX
 from reader.errors import APDUTooLarge, Cancelled, NoFrontend, ReaderFault
 from reader.link import codes
 
@@ -252,8 +252,8 @@ class CardService:
                 except ReaderFault as exc:
                     if not isinstance(exc, APDUTooLarge):
                         self._fault(ctx, exc)
-                    elif at + RESP_MAX > RESP_BUF:
-                        # It ran past the buffer's end, so it is longer than the room the budget
+                    elif 0 < exc.length <= RESP_MAX:
+                        # It ran past the buffer's end only: longer than the room the budget
                         # keeps for a short response (a card answering beyond Le), as below.
                         exc = ReaderFault("response longer than the reply can carry", code=codes.E_CARD_PROTOCOL)
                     d = exc.detail if exc.detail else {}

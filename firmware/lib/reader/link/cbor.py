@@ -44,8 +44,11 @@ def _head(mv, pos, major, arg):
         return pos + 1
     for i in range(4):
         if arg < 1 << (8 << i):  # the shortest of 1, 2, 4 or 8 argument bytes that holds it
+            end = pos + 1 + (1 << i)
+            if end > len(mv):
+                raise IndexError  # as a write past the end does (CPython's pack_into has its own)
             struct.pack_into(">B" + _ARG[i][0][1], mv, pos, mt | (24 + i), arg)
-            return pos + 1 + (1 << i)
+            return end
     raise ReaderFault("integer out of 64-bit range", code=codes.E_CBOR)
 
 

@@ -74,9 +74,15 @@ class App:
         self.errors += 1
         try:
             self.port.send(envelope.error(fault, ident, op))
+            return
         except ReaderFault:
             fault.detail = None  # a detail outside the CBOR subset: send code and message only
+        try:
             self.port.send(envelope.error(fault, ident, op))
+        except ReaderFault:
+            # Still longer than MAX_PAYLOAD: the echoed op is as long as the request let it be
+            # (SPEC.md §5). Without it the error is a few dozen bytes and always fits.
+            self.port.send(envelope.error(fault, ident, None))
 
     def _internal(self, exc, ident, op):
         log_exception(exc)

@@ -176,7 +176,8 @@ class PN532:
         """InDataExchange (UM0701-02 §7.3.8) with MI chaining both ways (§7.4.5): data longer
         than 262 bytes goes in chunks with the MI bit in Tg; a response with MI set is fetched
         by InDataExchange with Tg only. The response lands in ``out``; returns its length.
-        Raises APDUTooLarge when it does not fit (the rest is drained so the chip stays in step).
+        Raises APDUTooLarge, with the response's ``length``, when it does not fit (the rest is drained
+        so the chip stays in step).
         """
         h = self._xh
         dmv = memoryview(data)
@@ -197,17 +198,14 @@ class PN532:
             if not more:
                 break
         h[1] = tg
-        n = 0
-        overflow = False
+        n = 0  # bytes of the response, also those that did not fit
         cap = len(out)
         while True:
             st = r[0]
             m = len(r) - 1
-            if not overflow and n + m <= cap:
+            if n + m <= cap:
                 out[n : n + m] = r[1:]
-                n += m
-            else:
-                overflow = True
+            n += m
             if not st & STATUS_MI:
                 break
             r = self.chip.command(h, None, timeout_ms, True)  # a resend could skip a part
@@ -215,6 +213,8 @@ class PN532:
                 raise ReaderFault("empty InDataExchange answer", {"status": 0x7F}, code=codes.E_PN532_STATUS)
             if r[0] & STATUS_ERR:
                 raise status_fault(r[0])
-        if overflow:
-            raise APDUTooLarge(f"card response longer than {cap} bytes")
+        if n > cap:
+            exc = APDUTooLarge(f"card response of {n} bytes, longer than {cap}")
+            exc.length = n  # the caller may judge it against a limit of its own (card.service)
+            raise exc
         return n
