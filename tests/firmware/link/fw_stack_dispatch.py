@@ -174,8 +174,10 @@ def test_exception_becomes_internal_and_the_loop_goes_on():
     internal, internal2, internal3, pong, diag = _serve(app, host)
     err = _error_of(internal, codes.E_INTERNAL, 20, "broken")
     assert "12345" not in err["message"]  # the exception text may hold card data
-    _error_of(internal2, codes.E_INTERNAL, 21, "unencodable")
-    _error_of(internal3, codes.E_INTERNAL, 19, "nothing")
+    assert err["message"] == "internal error: ValueError", err
+    # A reply outside the CBOR subset: the fault's code tells it from any other ReaderFault.
+    assert _error_of(internal2, codes.E_INTERNAL, 21, "unencodable")["message"] == "internal error: ReaderFault 0x01"
+    assert _error_of(internal3, codes.E_INTERNAL, 19, "nothing")["message"] == "internal error: TypeError"
     assert pong[4] == {"data": b"alive"}
     assert diag[4]["errors"] == errors_before + 3
     assert isinstance(diag[4]["uptime_ms"], int) and isinstance(diag[4]["heap_free"], int)

@@ -86,9 +86,12 @@ class App:
 
     def _internal(self, exc, ident, op):
         log_exception(exc)
-        # ReaderFault itself carries E_INTERNAL. Only the type is reported, never the text,
-        # which may hold card data.
-        self._error(ReaderFault("internal error: " + type(exc).__name__), ident, op)
+        # ReaderFault itself carries E_INTERNAL. Only the type (and a fault's code) is reported,
+        # never the text, which may hold card data.
+        what = type(exc).__name__
+        if isinstance(exc, ReaderFault):
+            what += f" 0x{exc.code:02X}"  # e.g. a reply that did not fit: ReaderFault 0x02 (E_LIMIT)
+        self._error(ReaderFault("internal error: " + what), ident, op)
 
     def handle(self, payload):
         """Answer one request payload with exactly one response or error."""
