@@ -163,7 +163,7 @@ def test_a_card_answering_beyond_le_fails_the_batch_typed(
     tmp_path_factory: pytest.TempPathFactory, lengths: tuple[int, ...], code: codes.ErrorCode
 ) -> None:
     """FOUND: responses longer than the batch budget reserves made the reply exceed MAX_PAYLOAD and
-    the reader answered E_INTERNAL (LimitFault)."""
+    the reader answered E_INTERNAL (its E_LIMIT fault in encoding the reply)."""
     from partycard.bench.cards import make_card
 
     pn532 = VirtualPN532(_Overlong(make_card(tmp_path_factory.mktemp("card")).image, lengths))
