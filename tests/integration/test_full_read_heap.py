@@ -107,3 +107,21 @@ def test_rom_needs_the_unix_port_and_compiled_code(tmp_path: Path) -> None:
         SimulatedReader(runtime="cpython", rom=True).start()
     with pytest.raises(ConfigError, match="ROM"):
         SimulatedReader(precompile=False, rom=True).start()
+
+
+def test_reads_one_after_another_at_64k_leave_the_heap_as_they_found_it(card: BenchCard) -> None:
+    """Ten taps on one reader at -X heapsize=64k, bytecode in ROM: every read completes and the
+    live heap does not creep (a leak or growing fragmentation would fail a later read)."""
+    pn532 = VirtualPN532()
+    live = []
+    with SimulatedReader(pn532=pn532, heap="64k", rom=True) as sim, open_reader(sim.port) as reader:
+        for _ in range(10):
+            pn532.insert(VirtualCard(card.image))
+            reader.wait_card(5.0)
+            read = read_document(reader, can=CAN, aa_challenge=CHALLENGE)
+            reader.release()
+            pn532.remove()
+            assert read.files == card.image.files and read.skipped == {}
+            live.append(reader.request("diag", {})["heap_used"])
+        assert sim.running, sim.read_log()
+    assert max(live) - live[0] < 1024, live
