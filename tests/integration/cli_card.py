@@ -28,6 +28,19 @@ def issue_with_cli(folder: Path, can: str) -> Path:
 
 
 @contextlib.contextmanager
+def running(args: list[str]) -> Iterator[subprocess.Popen[str]]:
+    """``args`` as a process with text pipes; killed on the way out if the test left it running
+    (a failed assertion must not leave a reader or a kiosk behind)."""
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
 def sim_with_card(card: Path) -> Iterator[str]:
     """``partycard sim --card CARD`` running; yields the pty it printed; stops it (SIGTERM) after."""
     sim = subprocess.Popen(

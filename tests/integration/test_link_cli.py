@@ -14,17 +14,13 @@ import pytest
 from partycard.link.client import open_reader
 from partycard.sim.runner import micropython_executable
 
+from .cli_card import running
+
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 
 def test_link_cli_sim_serves_until_sigterm() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "partycard", "sim", "--runtime", "cpython", "--serial", "CLI-7"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with running([sys.executable, "-m", "partycard", "sim", "--runtime", "cpython", "--serial", "CLI-7"]) as proc:
         assert proc.stdout is not None
         first = proc.stdout.readline()
         assert first.startswith("reader: /dev/pts/"), first
@@ -35,10 +31,6 @@ def test_link_cli_sim_serves_until_sigterm() -> None:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
         assert not os.path.exists(port)  # both ends of the pty were closed
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def test_link_cli_sim_refuses_an_unreadable_card_image(tmp_path: Path) -> None:
@@ -56,13 +48,7 @@ def test_link_cli_sim_refuses_an_unreadable_card_image(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(micropython_executable() is None, reason="MicroPython unix port not installed")
 def test_link_cli_sim_runs_the_firmware_from_rom() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "partycard", "sim", "--rom", "--serial", "ROM-1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with running([sys.executable, "-m", "partycard", "sim", "--rom", "--serial", "ROM-1"]) as proc:
         assert proc.stdout is not None
         port = proc.stdout.readline().split(" ", 1)[1].strip()
         with open_reader(port) as client:
@@ -71,10 +57,6 @@ def test_link_cli_sim_runs_the_firmware_from_rom() -> None:
             assert 0 < client.request("diag", {})["heap_used"] < 70 * 1024
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def test_link_cli_sim_refuses_rom_on_cpython() -> None:

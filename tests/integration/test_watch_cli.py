@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .cli_card import issue_with_cli
+from .cli_card import issue_with_cli, running
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,13 +21,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 def test_sigterm_stops_watch_while_it_waits_for_an_unplugged_reader(tmp_path: Path) -> None:
     partycard = str(BIN / "partycard")
     subprocess.run([partycard, "pki", "init", str(tmp_path / "pki")], check=True, capture_output=True)
-    proc = subprocess.Popen(
+    with running(
         [partycard, "watch", "--port", str(tmp_path / "no-such-reader"), "--trust",
          str(tmp_path / "pki" / "root-ca.pem"), "--crl", str(tmp_path / "pki" / "root-ca.crl.pem"),
          "--outbox", str(tmp_path / "outbox.sqlite3"), "--can", "123456"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
+    ) as proc:
         assert proc.stdout is not None
         first = proc.stdout.readline()
         assert "waiting for cards" in first, first + (proc.stderr.read() if proc.poll() is not None else "")
@@ -36,10 +34,6 @@ def test_sigterm_stops_watch_while_it_waits_for_an_unplugged_reader(tmp_path: Pa
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=5)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 0, err
     assert "stopped; 0 result(s) still queued in the outbox" in out, out + err
     assert "reader not available" in err
@@ -67,11 +61,8 @@ def test_sigterm_with_a_card_left_on_the_reader_and_delivery_before_exit(tmp_pat
         )
         assert done.returncode == 0, done.stderr
         assert "stopped; 0 result(s) still queued" in done.stdout, done.stdout
-        proc = subprocess.Popen(
-            [partycard, "watch", "--port", sim.port, *common, "--outbox", str(tmp_path / "b.sqlite3")],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        try:
+        kiosk = [partycard, "watch", "--port", sim.port, *common, "--outbox", str(tmp_path / "b.sqlite3")]
+        with running(kiosk) as proc:
             assert proc.stdout is not None
             seen = ""
             while "recorded" not in seen:  # the card's panel: it now lies on the reader
@@ -82,8 +73,4 @@ def test_sigterm_with_a_card_left_on_the_reader_and_delivery_before_exit(tmp_pat
             proc.send_signal(signal.SIGTERM)
             # The removal wait lasts 30 s: ending well inside it means the stop was heard.
             _, err = proc.communicate(timeout=10)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
     assert proc.returncode == 0, err
