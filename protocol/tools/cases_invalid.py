@@ -92,6 +92,9 @@ def cbor() -> list[RawCase]:
     def ping_with(data_item: bytes) -> bytes:
         return env_prefix + bytes.fromhex("a16464617461") + data_item
 
+    def ping_key(key_item: bytes) -> bytes:
+        return env_prefix + b"\xa1" + key_item + b"\x42\x01\x02"
+
     deep = encode(req(7, "config.set", {"config": config_at_depth(MAX_DEPTH + 1)}))
     wide = encode(req(7, "config.set", {"config": {f"k{i:02d}": i for i in range(MAX_ITEMS + 1)}}))
     big = encode(req(4, "ping", {"data": bytes(MAX_PAYLOAD - 22)}))
@@ -171,6 +174,17 @@ def cbor() -> list[RawCase]:
             b"\xa6" + _replace(PING[1:], b"\x02\x07", b"\x02\x07\x02\x07"),
             "E_CBOR",
             "key 2 twice",
+        ),
+        ("cbor-key-bstr", ping_key(b"\x44data"), "E_CBOR", "body key data as a byte string"),
+        ("cbor-key-true", ping_key(b"\xf5"), "E_CBOR", "body key true"),
+        ("cbor-key-null", ping_key(b"\xf6"), "E_CBOR", "body key null"),
+        ("cbor-key-array", ping_key(b"\x80"), "E_CBOR", "body key an empty array"),
+        ("cbor-key-map", ping_key(b"\xa0"), "E_CBOR", "body key an empty map"),
+        (
+            "cbor-key-array-over-limits",
+            ping_key(b"\x99\xff\xff"),
+            "E_CBOR",
+            "a key declared as an array of 65535: its type is refused before its count",
         ),
         ("cbor-tag", _replace(PING, b"\x02\x07", b"\x02\xc1\x07"), "E_CBOR", "id wrapped in tag 1"),
         (

@@ -105,6 +105,8 @@ def _container(buf: bytes, pos: int, major: int, count: int, depth: int, *, entr
     for _ in range(count):
         if major == 5:
             start = pos
+            if pos < len(buf) and buf[pos] >> 5 not in (0, 1, 3):
+                raise _cbor("map key neither an integer nor a text string")
             pos = _item(buf, pos, depth, entries)
             key = buf[start:pos]
             # RFC 8949 §4.2.1: keys sorted by the bytewise order of their encodings, no duplicates.

@@ -116,6 +116,8 @@ def _check_container(count: int, depth: int) -> None:
 def _encode_map(value: Mapping[object, object], out: bytearray, depth: int) -> None:
     pairs: list[tuple[bytes, object]] = []
     for key, item in value.items():
+        if isinstance(key, bool) or not isinstance(key, int | str):
+            raise ProtocolError(f"a map key is an integer or a text string, not {type(key).__name__} (SPEC.md §3.1)")
         key_out = bytearray()
         _encode(key, key_out, depth)
         pairs.append((bytes(key_out), item))
@@ -216,8 +218,9 @@ def _walk(data: bytes, pos: int, end: int, depth: int, entries: list[int]) -> in
 def _walk_map(data: bytes, pos: int, end: int, depth: int, count: int, *, entries: list[int]) -> int:
     previous = b""
     for index in range(count):
-        if pos < end and data[pos] >> 5 in (_MAJOR_ARRAY, _MAJOR_MAP):
-            raise DecodeError("map keys must be scalars", code=ErrorCode.E_SCHEMA)
+        # SPEC.md §3.1: keys are integers or text strings, told from the first byte.
+        if pos < end and data[pos] >> 5 not in (_MAJOR_UINT, _MAJOR_NINT, _MAJOR_TEXT):
+            raise _cbor_error("a map key is an integer or a text string")
         key_start = pos
         pos = _walk(data, pos, end, depth, entries)
         key = data[key_start:pos]

@@ -218,9 +218,11 @@ class _Decoder:
         prev = None
         for _ in range(count):
             start = self.pos
-            key = self.item(depth)
-            if not isinstance(key, (int, str)) or key is True or key is False:
+            # SPEC.md §3.1: a key is an integer or a text string, told from its first byte before
+            # anything is built for it (a key declared as a long array is E_CBOR, not E_LIMIT).
+            if start < self.end and (self.buf[start] >> 5) not in (0, 1, 3):
                 raise ReaderFault("map key must be an integer or text", code=codes.E_CBOR)
+            key = self.item(depth)
             # RFC 8949 §4.2.1: encoded keys strictly ascending, bytewise (no duplicates).
             kb = bytes(self.buf[start : self.pos])
             if prev is not None and not prev < kb:
