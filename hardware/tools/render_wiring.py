@@ -53,8 +53,13 @@ def _power(board: dict[str, Any]) -> list[tuple[str, int, str, str]]:
 #: Notes under every wiring table: what the tables cannot say.
 POWER_NOTES = [
     "Power the module from the board's 3V3: the PN532's I/O swings to its supply, and the ESP32's pins"
-    " are not 5 V tolerant. The board's 3.3 V regulator carries the RF bursts (about 150 mA); put"
-    " C1 (100 µF) and C2 (100 nF) across VCC and GND at the module's header.",
+    " are not 5 V tolerant. The board's 3.3 V regulator carries the RF bursts (about 150 mA).",
+    "Power and wires: run the board's 3V3 and GND once to the breadboard's power rails (J3,"
+    " female-male), and feed from those rails the PN532's VCC and GND (J3), BZ1 +, the LED cathodes"
+    " and Q1's emitter. Put C1 (100 µF) and C2 (100 nF) across the rails where the PN532's VCC and GND"
+    " leads plug in. The bus lines go straight from the board's header to the module's (J1,"
+    " female-female); the LED and buzzer GPIOs reach the breadboard through J3, and the parts are"
+    " joined there with J2.",
     "\\* RSTPDN is the PN532's reset input (active low). Wire it only where the module brings it out"
     " under that name; the Elechouse V3 header has RSTO instead, the chip's reset *output*: leave the"
     " GPIO unconnected there (the firmware wakes the PN532 over the bus and needs no reset line).",
@@ -133,8 +138,8 @@ def svg(board: dict[str, Any]) -> str:
     foot = height - 10
     parts += [f'<text x="20" y="{foot - 14}" font-size="11">* RSTPDN only where the module brings it out'
               ' under that name (not RSTO); see the wiring tables.</text>',
-              f'<text x="20" y="{foot}" font-size="11">C1 100 µF and C2 100 nF across VCC and GND at the'
-              ' module header.</text>']
+              f'<text x="20" y="{foot}" font-size="11">3V3 and GND to the breadboard rails; C1 100 µF and'
+              ' C2 100 nF across them at the PN532 VCC lead.</text>']
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 

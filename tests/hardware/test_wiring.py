@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +26,7 @@ def test_committed_wiring_matches_pin_maps(tmp_path: Path) -> None:
         rel = path.relative_to(tmp_path)
         committed = ROOT / rel
         assert committed.read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), (
-            f"{rel} is stale: run python hardware/tools/render_wiring.py"
+            f"{rel} is stale: run .venv/bin/python hardware/tools/render_wiring.py"
         )
 
 
@@ -57,3 +58,26 @@ def test_bom_lists_both_boards_and_the_front_end() -> None:
     for needle in ("ESP32-DevKitC", "ESP32-S3", "PN532", "buzzer", "LED", "capacitor"):
         assert needle.lower() in parts.lower(), needle
     assert all(r["manufacturer_part_number"] and r["alternative"] for r in rows)
+
+
+def _bom_refs() -> set[str]:
+    """Every reference designator of the BOM, ranges written out (``R1-R2`` is R1 and R2)."""
+    refs = set()
+    with (ROOT / "hardware/bom.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            ref = row["ref"]
+            m = re.fullmatch(r"([A-Z]+)(\d+)-\1?(\d+)", ref)
+            if m:
+                refs.update(f"{m[1]}{i}" for i in range(int(m[2]), int(m[3]) + 1))
+            else:
+                refs.add(ref)
+    return refs
+
+
+def test_every_part_the_wiring_names_is_in_the_bom() -> None:
+    """A builder buys from the BOM: a part the wiring asks for (a resistor, a wire set) must be on it."""
+    refs = _bom_refs()
+    for table in (ROOT / "hardware/wiring").glob("*.md"):
+        named = set(re.findall(r"\b(?:BZ|PB|[CDEJQRU])\d\b", table.read_text(encoding="utf-8")))
+        assert {"C1", "C2", "J1", "J2", "J3", "R4"} <= named, (table.name, named)
+        assert named <= refs, (table.name, sorted(named - refs))
