@@ -57,13 +57,11 @@ class Reader:
             "errors": ctx.errors,
             "events": ctx.event_seq,
             "uptime_ms": self._uptime_ms,
-            # MicroPython's GC heap; CPython has no fixed heap, and reports 0 for all three.
+            # MicroPython's GC heap; CPython has no fixed heap, and reports 0 for both. No peak:
+            # micropython.mem_peak() counts collected garbage as allocated, so it says nothing of
+            # the heap a read needs (partycard bench measures that by bisection on the heap size).
             "heap_free": gc.mem_free() if hasattr(gc, "mem_free") else 0,
             "heap_used": gc.mem_alloc() if hasattr(gc, "mem_alloc") else 0,
-            # micropython.mem_peak() where the build keeps memory statistics (the unix port):
-            # the peak of bytes allocated and not explicitly freed, collected garbage included,
-            # so far above what was ever live; 0 elsewhere.
-            "heap_peak": _mem_peak(),
             # The last ``ui`` pattern (null before the first): on a PC the only trace of the LEDs.
             "ui": self.ui_pattern,
         }
@@ -98,15 +96,6 @@ def forget(name):
         delattr(sys.modules["reader"], name)
     except (KeyError, AttributeError):
         pass
-
-
-def _mem_peak():
-    try:
-        import micropython
-    except ImportError:
-        return 0
-    peak = getattr(micropython, "mem_peak", None)  # the unix port only
-    return peak() if peak is not None else 0
 
 
 def serve(reader):
