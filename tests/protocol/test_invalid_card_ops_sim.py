@@ -183,3 +183,72 @@ def test_a_card_answering_beyond_le_fails_the_batch_typed(
                 assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_APDU_TOO_LARGE, reply
         finally:
             link.close()
+
+
+# READ BINARY with a short Le of 16 (case 2S), and extended Le of 500 and 1000 (case 2E, ISO/IEC
+# 7816-4 §5.1): the card below answers each with exactly the bytes it asked for.
+READ_16 = bytes.fromhex("00b0000010")
+READ_500_EXT = bytes.fromhex("00b000000001f4")
+READ_1000_EXT = bytes.fromhex("00b000000003e8")
+
+
+@pytest.mark.parametrize(
+    ("apdus", "length", "ran"),
+    [
+        # 1002 + 1002 bytes and their heads would pass the reply's budget: the second is not run.
+        ([READ_1000_EXT] * 2, 1000, 1),
+        ([READ_500_EXT] * 4, 500, 3),
+        # Short answers leave room for many more than the seven of 256-byte reads.
+        ([READ_16] * 32, 16, 32),
+    ],
+    ids=["two-of-1000", "four-of-500", "thirty-two-of-16"],
+)
+def test_a_batch_runs_an_apdu_only_when_the_reply_holds_what_its_le_allows(
+    tmp_path_factory: pytest.TempPathFactory, apdus: list[bytes], length: int, ran: int
+) -> None:
+    """FOUND: the reader kept room for a short response (262 bytes) whatever Le asked for, so an
+    extended-Le batch ran an APDU whose response it then could not deliver (E_CARD_PROTOCOL, the
+    card's answer lost) for a card that did nothing wrong (SPEC.md §4)."""
+    from partycard.bench.cards import make_card
+
+    pn532 = VirtualPN532(_Overlong(make_card(tmp_path_factory.mktemp("card")).image, (length,)))
+    with SimulatedReader(runtime="micropython", pn532=pn532) as sim:
+        link = PtyLink(sim.port)
+        try:
+            link.wait_banner(lambda: sim.running)
+            assert cbor2.loads(link.transact(_request("card.wait", {"timeout_ms": 5000}, 1)))[1] == 1
+            before = pn532.stats.apdus
+            reply = cbor2.loads(link.transact(_request("apdu.batch", {"apdus": apdus}, 2)))
+            assert reply[1] == 1, reply.get(5)
+            responses = reply[4]["responses"]
+            assert [len(r) for r in responses] == [length + 2] * ran
+            assert pn532.stats.apdus - before == ran  # what was not delivered was not run
+        finally:
+            link.close()
+
+
+def test_a_card_chaining_past_what_iso_7816_allows_is_cut_off_and_the_reader_goes_on(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """FOUND: the reader drained a chained response of any length; a card that never stopped
+    chaining held it until the watchdog reset it. Past 65 538 bytes (Ne 65536 and SW1 SW2, ISO/IEC
+    7816-4 §5.1) it is E_CARD_PROTOCOL; a long but possible one is still E_APDU_TOO_LARGE."""
+    from partycard.bench.cards import make_card
+
+    card = _Overlong(make_card(tmp_path_factory.mktemp("card")).image, (5000, 70000, 16))
+    pn532 = VirtualPN532(card)
+    with SimulatedReader(runtime="micropython", pn532=pn532) as sim:
+        link = PtyLink(sim.port)
+        try:
+            link.wait_banner(lambda: sim.running)
+            assert cbor2.loads(link.transact(_request("card.wait", {"timeout_ms": 5000}, 1)))[1] == 1
+            reply = cbor2.loads(link.transact(_request("apdu", {"apdu": READ_16}, 2)))
+            assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_APDU_TOO_LARGE, reply
+            reply = cbor2.loads(link.transact(_request("apdu", {"apdu": READ_16}, 3)))
+            assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_CARD_PROTOCOL, reply
+            # The card session is gone; the card is found again and answers as it should.
+            assert cbor2.loads(link.transact(_request("card.wait", {"timeout_ms": 5000}, 4)))[1] == 1
+            reply = cbor2.loads(link.transact(_request("apdu", {"apdu": READ_16}, 5)))
+            assert reply[1] == 1 and len(reply[4]["response"]) == 18, reply
+        finally:
+            link.close()

@@ -20,7 +20,34 @@ _PRESENCE_MS = const(250)  # idle presence checks while a card is active
 _RETRY_UP_MS = const(2000)  # idle re-initialisation attempts while the PN532 is down
 _WAIT_SLICE_MS = const(20)
 _BATCH_BUDGET = const(1900)  # response bytes a batch may collect: MAX_PAYLOAD minus envelope room
-_RESP_RESERVE = const(262)  # the largest short response (256 + SW) plus CBOR header room
+
+
+def _reserve(apdu):
+    """Reply bytes to keep for ``apdu``'s response before running it (SPEC.md §4): Ne from its Le
+    field (ISO/IEC 7816-4 §5.1: cases 1-4, short and extended), at most RESP_MAX, plus SW1 SW2 and
+    the byte string's CBOR head. A command that fits no case gets RESP_MAX."""
+    n = len(apdu)
+    ne = RESP_MAX
+    if n == 4:
+        ne = 0  # case 1
+    elif apdu[4]:
+        if n == 5:
+            ne = apdu[4]  # case 2S
+        elif n == 5 + apdu[4]:
+            ne = 0  # case 3S
+        elif n == 6 + apdu[4]:
+            ne = apdu[n - 1] or 256  # case 4S
+    elif n == 5:
+        ne = 256  # case 2S, Le 00
+    elif n == 7:
+        ne = (apdu[5] << 8 | apdu[6]) or 65536  # case 2E
+    elif n > 7:
+        lc = apdu[5] << 8 | apdu[6]
+        if n == 7 + lc:
+            ne = 0  # case 3E
+        elif n == 9 + lc:
+            ne = (apdu[n - 2] << 8 | apdu[n - 1]) or 65536  # case 4E
+    return (ne if ne < RESP_MAX else RESP_MAX) + 6
 
 
 def _now():
@@ -243,7 +270,7 @@ class CardService:
         self._with_keepalive(ctx)
         try:
             for i in range(len(apdus)):
-                if i and used + _RESP_RESERVE > _BATCH_BUDGET:
+                if i and used + _reserve(apdus[i]) > _BATCH_BUDGET:
                     break
                 try:
                     # Side by side in the ISO-DEP response buffer: memoryviews, no copies, so a
@@ -254,7 +281,7 @@ class CardService:
                         self._fault(ctx, exc)
                     elif 0 < exc.length <= RESP_MAX:
                         # It ran past the buffer's end only: longer than the room the budget
-                        # keeps for a short response (a card answering beyond Le), as below.
+                        # kept for its Le (a card answering beyond Le), as below.
                         exc = ReaderFault("response longer than the reply can carry", code=codes.E_CARD_PROTOCOL)
                     d = exc.detail if exc.detail else {}
                     d["index"] = i
@@ -264,8 +291,8 @@ class CardService:
                 at += len(resp)
                 used += len(resp) + 3
                 if used > _BATCH_BUDGET:
-                    # Longer than the short response the budget reserved for it (a card answering
-                    # beyond Le): the reply could not carry it, so the batch fails here, typed.
+                    # Longer than the room reserved for its Le (a card answering beyond Le): the
+                    # reply could not carry it, so the batch fails here, typed.
                     msg = "response longer than the reply can carry"
                     raise ReaderFault(msg, {"index": i}, code=codes.E_CARD_PROTOCOL)
                 if _sw(resp) not in cont:

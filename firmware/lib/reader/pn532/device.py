@@ -26,6 +26,9 @@ _PARAMS_DEFAULT = const(0x14)
 
 _LIST_TIMEOUT_MS = const(400)
 _EXCHANGE_TIMEOUT_MS = const(5000)  # ISO-DEP with WTX handled in the chip (research §1.8)
+# The longest response ISO/IEC 7816-4 §5.1 allows: Ne 65536 and SW1 SW2. A card chaining past it
+# is broken or hostile; draining it would hold the reader until the watchdog resets it.
+_CHAIN_MAX = const(65538)
 
 
 class PN532:
@@ -172,12 +175,22 @@ class PN532:
         if len(r) >= 1 and r[0] & STATUS_ERR:
             raise status_fault(r[0])
 
+    def _exchange(self, h, data, timeout_ms):
+        # Once: the command reaches the card, and a resend could run an APDU twice or skip a part
+        # of a chained response (reader.pn532.chipset).
+        r = self.chip.command(h, data, timeout_ms, True)
+        if len(r) < 1:
+            raise ReaderFault("empty InDataExchange answer", {"status": 0x7F}, code=codes.E_PN532_STATUS)
+        if r[0] & STATUS_ERR:
+            raise status_fault(r[0])
+        return r
+
     def in_data_exchange(self, tg, data, out, timeout_ms=_EXCHANGE_TIMEOUT_MS):
         """InDataExchange (UM0701-02 §7.3.8) with MI chaining both ways (§7.4.5): data longer
         than 262 bytes goes in chunks with the MI bit in Tg; a response with MI set is fetched
         by InDataExchange with Tg only. The response lands in ``out``; returns its length.
         Raises APDUTooLarge, with the response's ``length``, when it does not fit (the rest is drained
-        so the chip stays in step).
+        so the chip stays in step), and E_CARD_PROTOCOL when the card chains past _CHAIN_MAX.
         """
         h = self._xh
         dmv = memoryview(data)
@@ -189,11 +202,7 @@ class PN532:
             if more:
                 chunk = _DATA_MAX
             h[1] = tg | (0x40 if more else 0)
-            r = self.chip.command(h, dmv[off : off + chunk], timeout_ms, True)  # reaches the card
-            if len(r) < 1:
-                raise ReaderFault("empty InDataExchange answer", {"status": 0x7F}, code=codes.E_PN532_STATUS)
-            if r[0] & STATUS_ERR:
-                raise status_fault(r[0])
+            r = self._exchange(h, dmv[off : off + chunk], timeout_ms)
             off += chunk
             if not more:
                 break
@@ -208,11 +217,9 @@ class PN532:
             n += m
             if not st & STATUS_MI:
                 break
-            r = self.chip.command(h, None, timeout_ms, True)  # a resend could skip a part
-            if len(r) < 1:
-                raise ReaderFault("empty InDataExchange answer", {"status": 0x7F}, code=codes.E_PN532_STATUS)
-            if r[0] & STATUS_ERR:
-                raise status_fault(r[0])
+            if n > _CHAIN_MAX:
+                raise ReaderFault(f"card response chained past {_CHAIN_MAX} bytes", code=codes.E_CARD_PROTOCOL)
+            r = self._exchange(h, None, timeout_ms)
         if n > cap:
             exc = APDUTooLarge(f"card response of {n} bytes, longer than {cap}")
             exc.length = n  # the caller may judge it against a limit of its own (card.service)
