@@ -19,6 +19,7 @@ from reader.link.schema import check_keys, get_uint
 # Keepalives go out a fifth early so that a handler polling every few tens of milliseconds still
 # keeps every gap under KEEPALIVE_MS (SPEC.md §4: "at least every KEEPALIVE_MS").
 _KEEPALIVE_SEND_MS = const(200)
+_BIG_PAYLOAD = const(1024)
 IDLE_PERIOD_MS = const(25)  # idle hooks run at least this often while no request is pending
 
 
@@ -95,6 +96,12 @@ class App:
 
     def handle(self, payload):
         """Answer one request payload with exactly one response or error."""
+        if len(payload) > _BIG_PAYLOAD:
+            # Collected here, near the bottom of the stack: a collection that a failing allocation
+            # starts deep in the decoder finds the last request's large objects still referenced
+            # from stale stack slots (MicroPython's GC is conservative), and a 2 KB request after
+            # a 2 KB request failed in a 64 KiB heap. Small requests, the APDUs, skip the cost.
+            gc.collect()
         try:
             ident, op, body = envelope.parse(payload, self.handlers)
         except ReaderFault as fault:
@@ -119,8 +126,13 @@ class App:
         except EOFError:
             raise  # the link itself is gone: nothing to answer, serve_forever returns
         except Exception as exc:  # SPEC.md §5: anything else is E_INTERNAL and the loop goes on
-            self._internal(exc, ident, op)
             result = None
+            if isinstance(exc, MemoryError):
+                # The request's body may be what filled the heap: let it go before the error
+                # reply is encoded, or that reply fails too and the request goes unanswered.
+                body = None
+                gc.collect()
+            self._internal(exc, ident, op)
         if result is not None:
             try:
                 self.port.send(envelope.message(codes.T_RESPONSE, ident, op, result))

@@ -101,7 +101,11 @@ class PN532:
         r = self.chip.command(b"\x02")
         if len(r) < 4:
             raise ReaderFault("short firmware version", {"status": 0x7F}, code=codes.E_PN532_STATUS)
-        self.firmware = (r[0], r[1], r[2], r[3])
+        fw = (r[0], r[1], r[2], r[3])
+        if fw != self.firmware:
+            # Kept from start-up when unchanged: a new tuple stored on each selftest would sit
+            # among the blocks the request frees and split the heap's largest free run.
+            self.firmware = fw
         return self.firmware
 
     def set_parameters(self, flags):
