@@ -227,3 +227,10 @@ def test_an_error_too_long_for_a_frame_goes_without_its_op_and_the_loop_goes_on(
     host.send_payload(cbor.encode({0: 1, 1: codes.T_REQUEST, 2: 42, 3: "x" * 40}))
     [err] = _serve(app, host)
     _error_of(err, codes.E_SCHEMA, 42, "x" * 40)
+    # E_VERSION with an op that leaves no room for the echo: the op goes, "supported" stays
+    # (SPEC.md §3.2: the error names the versions the reader speaks).
+    for n in (1985, 1990, 2000):
+        Encoder(codes.MAX_PAYLOAD).write_frame(host, cbor.encode({0: 9, 1: codes.T_REQUEST, 2: 43, 3: "x" * n, 4: {}}))
+        [err] = _serve(app, host)
+        assert err[1] == codes.T_ERROR and err[2] == 43 and err[5]["code"] == codes.E_VERSION, n
+        assert err[5]["supported"] == [codes.PROTOCOL_VERSION], n

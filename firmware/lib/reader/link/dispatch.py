@@ -77,13 +77,16 @@ class App:
             self.port.send(envelope.error(fault, ident, op))
             return
         except ReaderFault:
-            fault.detail = None  # a detail outside the CBOR subset: send code and message only
+            pass
+        # Longer than MAX_PAYLOAD: the echoed op is as long as the request let it be (SPEC.md §5).
+        # It goes first, the detail stays (E_VERSION's "supported", a batch's "index"); the id
+        # still names the request.
         try:
-            self.port.send(envelope.error(fault, ident, op))
-        except ReaderFault:
-            # Still longer than MAX_PAYLOAD: the echoed op is as long as the request let it be
-            # (SPEC.md §5). Without it the error is a few dozen bytes and always fits.
             self.port.send(envelope.error(fault, ident, None))
+            return
+        except ReaderFault:
+            fault.detail = None  # a detail outside the CBOR subset: code and message only
+        self.port.send(envelope.error(fault, ident, None))
 
     def _internal(self, exc, ident, op):
         log_exception(exc)
