@@ -101,6 +101,9 @@ def _container(buf: bytes, pos: int, major: int, count: int, depth: int, *, entr
     entries[0] += count
     if entries[0] > MAX_ENTRIES:
         raise _limit(f"{entries[0]} entries in the payload exceed MAX_ENTRIES")
+    # §3.1: the count against the bytes left, at one byte per element and two per pair.
+    if count * (2 if major == 5 else 1) > len(buf) - pos:
+        raise _cbor(f"{count} entries cannot fit the {len(buf) - pos} bytes left")
     previous: bytes | None = None
     for _ in range(count):
         if major == 5:

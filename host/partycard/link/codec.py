@@ -200,19 +200,27 @@ def _walk(data: bytes, pos: int, end: int, depth: int, entries: list[int]) -> in
             except UnicodeDecodeError as exc:
                 raise _cbor_error("text string is not valid UTF-8") from exc
         return pos + arg
-    # Arrays and maps: depth and count are checked on the declaration, before any entry is read.
-    if depth + 1 > MAX_DEPTH:
-        raise _limit_error(f"nesting deeper than {MAX_DEPTH}")
-    if arg > MAX_ITEMS:
-        raise _limit_error(f"{arg} entries exceed {MAX_ITEMS}")
-    entries[0] += arg
-    if entries[0] > MAX_ENTRIES:
-        raise _limit_error(f"more than {MAX_ENTRIES} entries in the message")
+    _container_head(major, arg, end - pos, depth, entries)
     if major == _MAJOR_ARRAY:
         for _ in range(arg):
             pos = _walk(data, pos, end, depth + 1, entries)
         return pos
     return _walk_map(data, pos, end, depth + 1, arg, entries=entries)
+
+
+def _container_head(major: int, count: int, left: int, depth: int, entries: list[int]) -> None:
+    """Arrays and maps: depth and count are checked on the declaration, before any entry is read."""
+    if depth + 1 > MAX_DEPTH:
+        raise _limit_error(f"nesting deeper than {MAX_DEPTH}")
+    if count > MAX_ITEMS:
+        raise _limit_error(f"{count} entries exceed {MAX_ITEMS}")
+    entries[0] += count
+    if entries[0] > MAX_ENTRIES:
+        raise _limit_error(f"more than {MAX_ENTRIES} entries in the message")
+    # SPEC.md §3.1: the count against the bytes left (an element takes at least one, a pair two),
+    # as a decoder that allocates for the entries must check it.
+    if count * (2 if major == _MAJOR_MAP else 1) > left:
+        raise _cbor_error(f"{count} entries cannot fit the {left} bytes left")
 
 
 def _walk_map(data: bytes, pos: int, end: int, depth: int, count: int, *, entries: list[int]) -> int:
