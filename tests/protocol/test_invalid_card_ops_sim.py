@@ -131,15 +131,15 @@ def test_a_hostile_request_while_busy_gets_one_error_and_spares_the_running_one(
 
 
 class _Overlong(VirtualCard):
-    """Answers READ BINARY with ``lengths[i]`` bytes for the i-th one (the last length from then
-    on), whatever Le asked for."""
+    """Answers READ BINARY (and GET DATA) with ``lengths[i]`` bytes for the i-th one (the last
+    length from then on), whatever Le asked for."""
 
     def __init__(self, image: CardImage, lengths: tuple[int, ...]) -> None:
         super().__init__(image)
         self.lengths = list(lengths)
 
     def transmit(self, apdu: bytes) -> bytes:
-        if bytes(apdu)[1:2] == b"\xb0":
+        if bytes(apdu)[1:2] in (b"\xb0", b"\xca"):
             n = self.lengths.pop(0) if len(self.lengths) > 1 else self.lengths[0]
             return b"\xaa" * n + b"\x90\x00"
         return super().transmit(apdu)
@@ -190,6 +190,8 @@ def test_a_card_answering_beyond_le_fails_the_batch_typed(
 READ_16 = bytes.fromhex("00b0000010")
 READ_500_EXT = bytes.fromhex("00b000000001f4")
 READ_1000_EXT = bytes.fromhex("00b000000003e8")
+READ_256 = bytes.fromhex("00b0000000")
+GET_DATA_NO_LE = bytes.fromhex("00ca9f7f")  # case 1: no Le
 
 
 @pytest.mark.parametrize(
@@ -200,8 +202,11 @@ READ_1000_EXT = bytes.fromhex("00b000000003e8")
         ([READ_500_EXT] * 4, 500, 3),
         # Short answers leave room for many more than the seven of 256-byte reads.
         ([READ_16] * 32, 16, 32),
+        # Without Le a card may answer all the same (a SELECT's FCI): 256 bytes are kept for it,
+        # so the eighth is not run after seven of 256, and no response is lost.
+        ([READ_256] * 7 + [GET_DATA_NO_LE], 256, 7),
     ],
-    ids=["two-of-1000", "four-of-500", "thirty-two-of-16"],
+    ids=["two-of-1000", "four-of-500", "thirty-two-of-16", "no-le-after-seven-of-256"],
 )
 def test_a_batch_runs_an_apdu_only_when_the_reply_holds_what_its_le_allows(
     tmp_path_factory: pytest.TempPathFactory, apdus: list[bytes], length: int, ran: int
@@ -235,7 +240,8 @@ def test_a_card_chaining_past_what_iso_7816_allows_is_cut_off_and_the_reader_goe
     7816-4 §5.1) it is E_CARD_PROTOCOL; a long but possible one is still E_APDU_TOO_LARGE."""
     from partycard.bench.cards import make_card
 
-    card = _Overlong(make_card(tmp_path_factory.mktemp("card")).image, (5000, 70000, 16))
+    # 65 540 bytes cross the limit in the chain's last part, 70 000 before it.
+    card = _Overlong(make_card(tmp_path_factory.mktemp("card")).image, (5000, 65540, 70000, 16))
     pn532 = VirtualPN532(card)
     with SimulatedReader(runtime="micropython", pn532=pn532) as sim:
         link = PtyLink(sim.port)
@@ -244,11 +250,37 @@ def test_a_card_chaining_past_what_iso_7816_allows_is_cut_off_and_the_reader_goe
             assert cbor2.loads(link.transact(_request("card.wait", {"timeout_ms": 5000}, 1)))[1] == 1
             reply = cbor2.loads(link.transact(_request("apdu", {"apdu": READ_16}, 2)))
             assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_APDU_TOO_LARGE, reply
-            reply = cbor2.loads(link.transact(_request("apdu", {"apdu": READ_16}, 3)))
-            assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_CARD_PROTOCOL, reply
-            # The card session is gone; the card is found again and answers as it should.
-            assert cbor2.loads(link.transact(_request("card.wait", {"timeout_ms": 5000}, 4)))[1] == 1
-            reply = cbor2.loads(link.transact(_request("apdu", {"apdu": READ_16}, 5)))
+            for rid in (3, 5):
+                reply = cbor2.loads(link.transact(_request("apdu", {"apdu": READ_16}, rid)))
+                assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_CARD_PROTOCOL, reply
+                # The card session is gone; the card is found again.
+                assert cbor2.loads(link.transact(_request("card.wait", {"timeout_ms": 5000}, rid + 1)))[1] == 1
+            reply = cbor2.loads(link.transact(_request("apdu", {"apdu": READ_16}, 7)))
             assert reply[1] == 1 and len(reply[4]["response"]) == 18, reply
+        finally:
+            link.close()
+
+
+class _EndlessChain(VirtualPN532):
+    """Hands over a card's response in parts that say "more" and carry nothing, for ever."""
+
+    def _mi_chunk(self) -> bytes:
+        return b"\x41\x40" if self._mi_rest else super()._mi_chunk()
+
+
+def test_a_chain_of_empty_parts_is_cut_off_too(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """FOUND: the cut-off counted bytes only; parts with the more-data bit and no data held the
+    reader for ever. Parts are counted as well (512, where a 65 538-byte response needs some 260)."""
+    from partycard.bench.cards import make_card
+
+    pn532 = _EndlessChain(VirtualCard(make_card(tmp_path_factory.mktemp("card")).image))
+    with SimulatedReader(runtime="micropython", pn532=pn532) as sim:
+        link = PtyLink(sim.port)
+        try:
+            link.wait_banner(lambda: sim.running)
+            assert cbor2.loads(link.transact(_request("card.wait", {"timeout_ms": 5000}, 1)))[1] == 1
+            reply = cbor2.loads(link.transact(_request("apdu", {"apdu": READ_16}, 2)))
+            assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_CARD_PROTOCOL, reply
+            assert cbor2.loads(link.transact(_request("ping", {}, 3)))[1] == 1
         finally:
             link.close()

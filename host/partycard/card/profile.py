@@ -27,8 +27,9 @@ CHUNK_SIZES = (0xDF, 0x80, 0x40, 0x20)
 class ReadPolicy:
     chunk_sizes: tuple[int, ...] = CHUNK_SIZES
     #: Commands per apdu.batch. The reader answers a batch only while its reply is sure to fit
-    #: MAX_PAYLOAD: it reserves the worst-case short response (256 + SW + CBOR header) per APDU
-    #: before running it (SPEC.md §4), so 7 fit where 8 would come back as 7 plus one more round trip.
+    #: MAX_PAYLOAD: it reserves room for each APDU's response by its Le before running it (256 +
+    #: SW + CBOR header for the Le 00 of a secure-messaging READ BINARY, SPEC.md §4), so 7 fit
+    #: where 8 would come back as 7 plus one more round trip.
     max_batch: int = 7
     max_retries_per_file: int = 6
     #: The largest file read (its TLV header is checked before the rest is asked for). A hostile

@@ -1,6 +1,7 @@
 """The room an apdu.batch keeps for each APDU's response (SPEC.md §4): Ne read from the command's
 Le field as ISO/IEC 7816-4 §5.1 lays out its four cases, short and extended, capped at the longest
-response the reader relays, plus SW1 SW2 and the CBOR head (6 bytes)."""
+response the reader relays, plus SW1 SW2 and the CBOR head (6 bytes). Without Le, a short
+response's 256 bytes: many cards answer a SELECT with its FCI all the same."""
 
 from binascii import unhexlify
 
@@ -15,7 +16,7 @@ def room(hexstr):
 
 
 def test_case_1_no_data_no_le():
-    assert room("00a4 0000") == HEAD
+    assert room("00a4 0000") == 256 + HEAD
 
 
 def test_case_2_short():
@@ -24,7 +25,7 @@ def test_case_2_short():
 
 
 def test_case_3_short():
-    assert room("00a4 020c 02 011e") == HEAD
+    assert room("00a4 020c 02 011e") == 256 + HEAD
 
 
 def test_case_4_short():
@@ -39,7 +40,7 @@ def test_case_2_extended():
 
 
 def test_case_3_extended():
-    assert room("002a 00be 00 0002 aabb") == HEAD
+    assert room("002a 00be 00 0002 aabb") == 256 + HEAD
 
 
 def test_case_4_extended():
@@ -51,3 +52,5 @@ def test_a_command_that_fits_no_case_gets_the_most():
     assert room("00b0 0000 02 01") == RESP_MAX + HEAD  # Lc 2, one data byte
     assert room("00b0 0000 00 01") == RESP_MAX + HEAD  # an extended length cut short
     assert room("0088 0000 00 0002 aabb 01") == RESP_MAX + HEAD
+    assert room("00b0 0000 00 0000 0005") == RESP_MAX + HEAD  # an extended Lc of 0 is no Lc
+    assert room("00b0 0000 00 0000") == RESP_MAX + HEAD  # 2E with Le 0000, not a 3E without data

@@ -24,28 +24,29 @@ _BATCH_BUDGET = const(1900)  # response bytes a batch may collect: MAX_PAYLOAD m
 
 def _reserve(apdu):
     """Reply bytes to keep for ``apdu``'s response before running it (SPEC.md §4): Ne from its Le
-    field (ISO/IEC 7816-4 §5.1: cases 1-4, short and extended), at most RESP_MAX, plus SW1 SW2 and
-    the byte string's CBOR head. A command that fits no case gets RESP_MAX."""
+    field (ISO/IEC 7816-4 §5.1: cases 2 and 4, short and extended), at most RESP_MAX, plus SW1 SW2
+    and the byte string's CBOR head. Without Le (cases 1 and 3) a short response's 256: many cards
+    answer a SELECT with its FCI all the same. A command that fits no case gets RESP_MAX."""
     n = len(apdu)
     ne = RESP_MAX
     if n == 4:
-        ne = 0  # case 1
+        ne = 256  # case 1
     elif apdu[4]:
         if n == 5:
             ne = apdu[4]  # case 2S
         elif n == 5 + apdu[4]:
-            ne = 0  # case 3S
+            ne = 256  # case 3S
         elif n == 6 + apdu[4]:
             ne = apdu[n - 1] or 256  # case 4S
     elif n == 5:
         ne = 256  # case 2S, Le 00
     elif n == 7:
         ne = (apdu[5] << 8 | apdu[6]) or 65536  # case 2E
-    elif n > 7:
-        lc = apdu[5] << 8 | apdu[6]
-        if n == 7 + lc:
-            ne = 0  # case 3E
-        elif n == 9 + lc:
+    else:
+        lc = apdu[5] << 8 | apdu[6] if n > 7 else 0  # an extended Lc is 1..65535
+        if lc and n == 7 + lc:
+            ne = 256  # case 3E
+        elif lc and n == 9 + lc:
             ne = (apdu[n - 2] << 8 | apdu[n - 1]) or 65536  # case 4E
     return (ne if ne < RESP_MAX else RESP_MAX) + 6
 

@@ -26,9 +26,12 @@ _PARAMS_DEFAULT = const(0x14)
 
 _LIST_TIMEOUT_MS = const(400)
 _EXCHANGE_TIMEOUT_MS = const(5000)  # ISO-DEP with WTX handled in the chip (research §1.8)
-# The longest response ISO/IEC 7816-4 §5.1 allows: Ne 65536 and SW1 SW2. A card chaining past it
-# is broken or hostile; draining it would hold the reader until the watchdog resets it.
+# The longest response ISO/IEC 7816-4 §5.1 allows: Ne 65536 and SW1 SW2. A card chaining past it,
+# or in more parts than such a response needs (the PN532 hands over up to 262 bytes a part; 512
+# leaves room for smaller ones), is broken or hostile: draining it would hold the reader until the
+# watchdog resets it.
 _CHAIN_MAX = const(65538)
+_CHAIN_PARTS = const(512)
 
 
 class PN532:
@@ -194,7 +197,8 @@ class PN532:
         than 262 bytes goes in chunks with the MI bit in Tg; a response with MI set is fetched
         by InDataExchange with Tg only. The response lands in ``out``; returns its length.
         Raises APDUTooLarge, with the response's ``length``, when it does not fit (the rest is drained
-        so the chip stays in step), and E_CARD_PROTOCOL when the card chains past _CHAIN_MAX.
+        so the chip stays in step), and E_CARD_PROTOCOL when the card chains past _CHAIN_MAX bytes
+        or _CHAIN_PARTS parts.
         """
         h = self._xh
         dmv = memoryview(data)
@@ -213,17 +217,19 @@ class PN532:
         h[1] = tg
         n = 0  # bytes of the response, also those that did not fit
         cap = len(out)
+        parts = 1
         while True:
             st = r[0]
             m = len(r) - 1
             if n + m <= cap:
                 out[n : n + m] = r[1:]
             n += m
+            if n > _CHAIN_MAX or (st & STATUS_MI and parts >= _CHAIN_PARTS):
+                raise ReaderFault("card response chained past what ISO/IEC 7816-4 allows", code=codes.E_CARD_PROTOCOL)
             if not st & STATUS_MI:
                 break
-            if n > _CHAIN_MAX:
-                raise ReaderFault(f"card response chained past {_CHAIN_MAX} bytes", code=codes.E_CARD_PROTOCOL)
             r = self._exchange(h, None, timeout_ms)
+            parts += 1
         if n > cap:
             exc = APDUTooLarge(f"card response of {n} bytes, longer than {cap}")
             exc.length = n  # the caller may judge it against a limit of its own (card.service)
