@@ -57,9 +57,9 @@ POWER_NOTES = [
     "Power and wires: run the board's 3V3 and GND once to the breadboard's power rails (J3,"
     " female-male), and feed from those rails the PN532's VCC and GND (J3), BZ1 +, the LED cathodes"
     " and Q1's emitter. Put C1 (100 µF) and C2 (100 nF) across the rails where the PN532's VCC and GND"
-    " leads plug in. The bus lines go straight from the board's header to the module's (J1,"
-    " female-female); the LED and buzzer GPIOs reach the breadboard through J3, and the parts are"
-    " joined there with J2.",
+    " leads plug in; C1 is polarised: its striped (−) lead to GND. The bus lines go straight from"
+    " the board's header to the module's (J1, female-female); the LED and buzzer GPIOs reach the"
+    " breadboard through J3, and the parts are joined there with J2.",
     "\\* RSTPDN is the PN532's reset input (active low). Wire it only where the module brings it out"
     " under that name; the Elechouse V3 header has RSTO instead, the chip's reset *output*: leave the"
     " GPIO unconnected there (the firmware wakes the PN532 over the bus and needs no reset line).",
@@ -99,6 +99,7 @@ def markdown(board: dict[str, Any]) -> str:
             f" SEL1 open.", ""]
     out += ["## Status LEDs and buzzer", "", "| part | GPIO | circuit |", "| --- | --- | --- |"]
     out += [f"| {k} | {v} | {UI_CIRCUIT.get(k, '')} |" for k, v in board["ui"].items()]
+    out += ["", "Q1's legs, flat side towards you, left to right: E B C on the 2N3904, C B E on the BC547B."]
     return "\n".join(out) + "\n"
 
 
@@ -133,7 +134,10 @@ def svg(board: dict[str, Any]) -> str:
         parts += [f'<text x="30" y="{y + 4}">GPIO{gpio}</text>',
                   f'<line x1="220" y1="{y}" x2="500" y2="{y}" stroke="#f9ab00" stroke-width="2"/>',
                   f'<text x="510" y="{y + 4}">{escape(name)}</text>']
-        for k, line in enumerate(textwrap.wrap(UI_CIRCUIT.get(name, ""), 64)[:4]):  # ≤ 64 chars fit at 11 px
+        lines = textwrap.wrap(UI_CIRCUIT.get(name, ""), 64)  # ≤ 64 chars fit at 11 px
+        if len(lines) > 4:  # a part's row has room for four; a fifth would be cut off unseen
+            raise ValueError(f"the {name} circuit needs {len(lines)} lines in the drawing; 4 fit")
+        for k, line in enumerate(lines):
             parts.append(f'<text x="230" y="{y + 18 + 14 * k}" font-size="11">{escape(line)}</text>')
     foot = height - 10
     parts += [f'<text x="20" y="{foot - 14}" font-size="11">* RSTPDN only where the module brings it out'
