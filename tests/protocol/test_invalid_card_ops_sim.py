@@ -8,8 +8,10 @@ the card (SPEC.md §3.2: range errors come before state, nothing runs half-way).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import cbor2
 import pytest
@@ -72,17 +74,17 @@ def test_card_op_records_are_refused_with_an_active_card_and_nothing_runs(
 
     pn532, link = reader
     pn532.insert(VirtualCard(make_card(tmp_path_factory.mktemp("card")).image))
-    reply = cbor2.loads(link.transact(_request("card.wait", {"timeout_ms": 5000}, 1)))
+    reply = _ask(link, "card.wait", {"timeout_ms": 5000}, 1)
     assert reply[1] == 1, reply
     _check_all(pn532, link)
     # The card is still usable: the refused requests left its session alone.
     select = bytes.fromhex("00a4040c07a0000002471001")
-    reply = cbor2.loads(link.transact(_request("apdu.batch", {"apdus": [select]}, 2)))
+    reply = _ask(link, "apdu.batch", {"apdus": [select]}, 2)
     assert reply[1] == 1 and reply[4]["responses"] == [b"\x90\x00"], reply
     # An empty "continue" is no status word at all: the batch stops after its first APDU (§4).
-    reply = cbor2.loads(link.transact(_request("apdu.batch", {"apdus": [select, select], "continue": []}, 3)))
+    reply = _ask(link, "apdu.batch", {"apdus": [select, select], "continue": []}, 3)
     assert reply[1] == 1 and reply[4]["responses"] == [b"\x90\x00"], reply
-    reply = cbor2.loads(link.transact(_request("apdu.batch", {"apdus": [select, select]}, 4)))
+    reply = _ask(link, "apdu.batch", {"apdus": [select, select]}, 4)
     assert reply[1] == 1 and reply[4]["responses"] == [b"\x90\x00"] * 2, reply
 
 
@@ -121,13 +123,32 @@ def test_a_hostile_request_while_busy_gets_one_error_and_spares_the_running_one(
             assert heavy_error["code"] in (codes.ErrorCode.E_LIMIT, codes.ErrorCode.E_INTERNAL), heavy_error
             wait_error = replies[7][5]
             assert isinstance(wait_error, dict) and wait_error["code"] == codes.ErrorCode.E_NO_CARD, wait_error
-            reply = cbor2.loads(link.transact(_request("ping", {}, 9)))
+            reply = _ask(link, "ping", {}, 9)
             assert reply[1] == 1 and reply[2] == 9
             # Idle, the same request meets its count.
             reply = cbor2.loads(link.transact(_heavy_request(10)))
             assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_LIMIT, reply
         finally:
             link.close()
+
+
+@contextlib.contextmanager
+def _card_session(pn532: VirtualPN532) -> Iterator[PtyLink]:
+    """The firmware on MicroPython behind ``pn532``, its card found (card.wait, request id 1)."""
+    with SimulatedReader(runtime="micropython", pn532=pn532) as sim:
+        link = PtyLink(sim.port)
+        try:
+            link.wait_banner(lambda: sim.running)
+            assert _ask(link, "card.wait", {"timeout_ms": 5000}, 1)[1] == 1
+            yield link
+        finally:
+            link.close()
+
+
+def _ask(link: PtyLink, op: str, body: dict[str, object], rid: int) -> dict[int, Any]:
+    reply = cbor2.loads(link.transact(_request(op, body, rid)))
+    assert isinstance(reply, dict)
+    return reply
 
 
 class _Overlong(VirtualCard):
@@ -167,22 +188,16 @@ def test_a_card_answering_beyond_le_fails_the_batch_typed(
     from partycard.bench.cards import make_card
 
     pn532 = VirtualPN532(_Overlong(make_card(tmp_path_factory.mktemp("card")).image, lengths))
-    with SimulatedReader(runtime="micropython", pn532=pn532) as sim:
-        link = PtyLink(sim.port)
-        try:
-            link.wait_banner(lambda: sim.running)
-            assert cbor2.loads(link.transact(_request("card.wait", {"timeout_ms": 5000}, 1)))[1] == 1
-            read = bytes.fromhex("00b0000010")
-            reply = cbor2.loads(link.transact(_request("apdu.batch", {"apdus": [read] * 3}, 2)))
-            assert reply[1] == 3 and reply[5]["code"] == code, reply
-            assert reply[5]["index"] == 1
-            reply = cbor2.loads(link.transact(_request("apdu", {"apdu": read}, 3)))
-            if lengths[-1] + 2 <= 1280:  # one alone fits
-                assert reply[1] == 1 and len(reply[4]["response"]) == lengths[-1] + 2
-            else:
-                assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_APDU_TOO_LARGE, reply
-        finally:
-            link.close()
+    with _card_session(pn532) as link:
+        read = bytes.fromhex("00b0000010")
+        reply = _ask(link, "apdu.batch", {"apdus": [read] * 3}, 2)
+        assert reply[1] == 3 and reply[5]["code"] == code, reply
+        assert reply[5]["index"] == 1
+        reply = _ask(link, "apdu", {"apdu": read}, 3)
+        if lengths[-1] + 2 <= 1280:  # one alone fits
+            assert reply[1] == 1 and len(reply[4]["response"]) == lengths[-1] + 2
+        else:
+            assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_APDU_TOO_LARGE, reply
 
 
 # READ BINARY with a short Le of 16 (case 2S), and extended Le of 500 and 1000 (case 2E, ISO/IEC
@@ -217,19 +232,13 @@ def test_a_batch_runs_an_apdu_only_when_the_reply_holds_what_its_le_allows(
     from partycard.bench.cards import make_card
 
     pn532 = VirtualPN532(_Overlong(make_card(tmp_path_factory.mktemp("card")).image, (length,)))
-    with SimulatedReader(runtime="micropython", pn532=pn532) as sim:
-        link = PtyLink(sim.port)
-        try:
-            link.wait_banner(lambda: sim.running)
-            assert cbor2.loads(link.transact(_request("card.wait", {"timeout_ms": 5000}, 1)))[1] == 1
-            before = pn532.stats.apdus
-            reply = cbor2.loads(link.transact(_request("apdu.batch", {"apdus": apdus}, 2)))
-            assert reply[1] == 1, reply.get(5)
-            responses = reply[4]["responses"]
-            assert [len(r) for r in responses] == [length + 2] * ran
-            assert pn532.stats.apdus - before == ran  # what was not delivered was not run
-        finally:
-            link.close()
+    with _card_session(pn532) as link:
+        before = pn532.stats.apdus
+        reply = _ask(link, "apdu.batch", {"apdus": apdus}, 2)
+        assert reply[1] == 1, reply.get(5)
+        responses = reply[4]["responses"]
+        assert [len(r) for r in responses] == [length + 2] * ran
+        assert pn532.stats.apdus - before == ran  # what was not delivered was not run
 
 
 def test_a_card_chaining_past_what_iso_7816_allows_is_cut_off_and_the_reader_goes_on(
@@ -243,22 +252,16 @@ def test_a_card_chaining_past_what_iso_7816_allows_is_cut_off_and_the_reader_goe
     # 65 540 bytes cross the limit in the chain's last part, 70 000 before it.
     card = _Overlong(make_card(tmp_path_factory.mktemp("card")).image, (5000, 65540, 70000, 16))
     pn532 = VirtualPN532(card)
-    with SimulatedReader(runtime="micropython", pn532=pn532) as sim:
-        link = PtyLink(sim.port)
-        try:
-            link.wait_banner(lambda: sim.running)
-            assert cbor2.loads(link.transact(_request("card.wait", {"timeout_ms": 5000}, 1)))[1] == 1
-            reply = cbor2.loads(link.transact(_request("apdu", {"apdu": READ_16}, 2)))
-            assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_APDU_TOO_LARGE, reply
-            for rid in (3, 5):
-                reply = cbor2.loads(link.transact(_request("apdu", {"apdu": READ_16}, rid)))
-                assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_CARD_PROTOCOL, reply
-                # The card session is gone; the card is found again.
-                assert cbor2.loads(link.transact(_request("card.wait", {"timeout_ms": 5000}, rid + 1)))[1] == 1
-            reply = cbor2.loads(link.transact(_request("apdu", {"apdu": READ_16}, 7)))
-            assert reply[1] == 1 and len(reply[4]["response"]) == 18, reply
-        finally:
-            link.close()
+    with _card_session(pn532) as link:
+        reply = _ask(link, "apdu", {"apdu": READ_16}, 2)
+        assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_APDU_TOO_LARGE, reply
+        for rid in (3, 5):
+            reply = _ask(link, "apdu", {"apdu": READ_16}, rid)
+            assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_CARD_PROTOCOL, reply
+            # The card session is gone; the card is found again.
+            assert _ask(link, "card.wait", {"timeout_ms": 5000}, rid + 1)[1] == 1
+        reply = _ask(link, "apdu", {"apdu": READ_16}, 7)
+        assert reply[1] == 1 and len(reply[4]["response"]) == 18, reply
 
 
 class _EndlessChain(VirtualPN532):
@@ -274,13 +277,7 @@ def test_a_chain_of_empty_parts_is_cut_off_too(tmp_path_factory: pytest.TempPath
     from partycard.bench.cards import make_card
 
     pn532 = _EndlessChain(VirtualCard(make_card(tmp_path_factory.mktemp("card")).image))
-    with SimulatedReader(runtime="micropython", pn532=pn532) as sim:
-        link = PtyLink(sim.port)
-        try:
-            link.wait_banner(lambda: sim.running)
-            assert cbor2.loads(link.transact(_request("card.wait", {"timeout_ms": 5000}, 1)))[1] == 1
-            reply = cbor2.loads(link.transact(_request("apdu", {"apdu": READ_16}, 2)))
-            assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_CARD_PROTOCOL, reply
-            assert cbor2.loads(link.transact(_request("ping", {}, 3)))[1] == 1
-        finally:
-            link.close()
+    with _card_session(pn532) as link:
+        reply = _ask(link, "apdu", {"apdu": READ_16}, 2)
+        assert reply[1] == 3 and reply[5]["code"] == codes.ErrorCode.E_CARD_PROTOCOL, reply
+        assert _ask(link, "ping", {}, 3)[1] == 1
